@@ -1,0 +1,143 @@
+//! IPAM delegation as libcni does it (`pkg/ipam`, `pkg/invoke/delegate.go`): run the plugin
+//! named by `ipam.type` with our environment and stdin, read its result or pass its error up.
+//!
+//! [`ipam_add`] returns an [`IpamReservation`]: until [`IpamReservation::commit`] is called,
+//! dropping it runs the delegate's DEL, so an ADD that fails (or panics) after IPAM does not
+//! leak the address. This is the spec's "if a delegated ADD ... fails, run DEL" and what every
+//! reference plugin does with a deferred `ipam.ExecDel`.
+//! Not here: what the plugin does with the addresses.
+
+mod exec;
+
+use std::path::PathBuf;
+
+pub use exec::find_in_path;
+
+use crate::error::Error;
+use crate::result::parse_any as parse_result;
+use crate::{CniError, CniResult, Command, Environment, Request, SpecVersion};
+
+/// One delegated plugin, ready to run; owns what it needs so a reservation can outlive the
+/// borrow of the request.
+#[derive(Debug, Clone)]
+pub struct Delegate {
+    plugin: String,
+    exe: PathBuf,
+    environ: Environment,
+    stdin: Vec<u8>,
+    version: SpecVersion,
+}
+
+impl Delegate {
+    /// The plugin `plugin`, found on the request's `CNI_PATH`, to be fed the request's stdin.
+    pub fn find(plugin: &str, req: &Request) -> Result<Delegate, CniError> {
+        Ok(Delegate {
+            plugin: plugin.to_owned(),
+            exe: find_in_path(plugin, &req.path)?,
+            environ: req.environ.clone(),
+            stdin: req.stdin.clone(),
+            version: req.conf.cni_version,
+        })
+    }
+
+    /// The request's IPAM plugin (`ipam.type`); empty or absent -> `no plugin name provided`.
+    pub fn ipam(req: &Request) -> Result<Delegate, CniError> {
+        Delegate::find(req.conf.ipam_type().unwrap_or_default(), req)
+    }
+
+    /// The executable that will run.
+    pub fn exe(&self) -> &std::path::Path {
+        &self.exe
+    }
+
+    /// Runs ADD and reads the result, whatever version the plugin printed (one without
+    /// `cniVersion` takes the config's, like libcni's `fixupResultVersion`).
+    pub fn add(&self) -> Result<CniResult, CniError> {
+        let stdout = exec::exec(&self.exe, Command::Add, &self.environ, &self.stdin)?;
+        let bad = |reason: String| -> CniError {
+            let plugin = self.plugin.clone();
+            Error::DelegateOutput { plugin, reason }.into()
+        };
+        let value = serde_json::from_slice(&stdout).map_err(|e| bad(e.to_string()))?;
+        parse_result(&value, self.version).map_err(bad)
+    }
+
+    /// Runs a verb that prints nothing on success (DEL, CHECK, STATUS, GC).
+    pub fn run(&self, command: Command) -> Result<(), CniError> {
+        exec::exec(&self.exe, command, &self.environ, &self.stdin).map(drop)
+    }
+}
+
+/// An IPAM ADD that is released (DEL) on drop unless committed.
+#[derive(Debug)]
+#[must_use = "dropping the reservation releases the addresses at once"]
+pub struct IpamReservation {
+    delegate: Delegate,
+    result: CniResult,
+    armed: bool,
+}
+
+impl IpamReservation {
+    /// What IPAM returned.
+    pub fn result(&self) -> &CniResult {
+        &self.result
+    }
+
+    /// Keeps the addresses: the ADD succeeded. Returns the IPAM result.
+    pub fn commit(mut self) -> CniResult {
+        self.armed = false;
+        std::mem::take(&mut self.result)
+    }
+
+    /// Releases now and reports the DEL's outcome (Drop can only log it).
+    pub fn release(mut self) -> Result<(), CniError> {
+        self.armed = false;
+        self.delegate.run(Command::Del)
+    }
+}
+
+impl Drop for IpamReservation {
+    fn drop(&mut self) {
+        if !self.armed {
+            return;
+        }
+        if let Err(err) = self.delegate.run(Command::Del) {
+            // Drop cannot return it; stderr is the plugin's log.
+            eprintln!(
+                "releasing IPAM reservation via {} failed: {err}",
+                self.delegate.exe.display()
+            );
+        }
+    }
+}
+
+/// IPAM ADD for the request; see [`IpamReservation`].
+pub fn ipam_add(req: &Request) -> Result<IpamReservation, CniError> {
+    let delegate = Delegate::ipam(req)?;
+    let result = delegate.add()?;
+    Ok(IpamReservation {
+        delegate,
+        result,
+        armed: true,
+    })
+}
+
+/// IPAM DEL for the request.
+pub fn ipam_del(req: &Request) -> Result<(), CniError> {
+    Delegate::ipam(req)?.run(Command::Del)
+}
+
+/// IPAM CHECK for the request.
+pub fn ipam_check(req: &Request) -> Result<(), CniError> {
+    Delegate::ipam(req)?.run(Command::Check)
+}
+
+/// IPAM STATUS for the request (the spec requires forwarding STATUS to delegates).
+pub fn ipam_status(req: &Request) -> Result<(), CniError> {
+    Delegate::ipam(req)?.run(Command::Status)
+}
+
+/// IPAM GC for the request (the spec requires forwarding GC to delegates).
+pub fn ipam_gc(req: &Request) -> Result<(), CniError> {
+    Delegate::ipam(req)?.run(Command::Gc)
+}
