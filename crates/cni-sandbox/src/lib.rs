@@ -32,6 +32,7 @@
 // `allow-unwrap-in-tests = true` would say this once for the workspace.)
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
+mod background;
 pub mod caps;
 mod error;
 mod names;
@@ -42,6 +43,7 @@ mod process;
 mod switch;
 mod world;
 
+pub use background::Background;
 pub use error::{Result, SandboxError};
 pub use netns::Ns;
 pub use plugin::{CniVar, Invocation, PLUGIN_TIMEOUT, PluginRun};
@@ -49,6 +51,6 @@ pub use probe::{
     AddrView, BridgeInfo, Family, FdbEntry, KindData, LinkView, Lower, MacvlanInfo, NeighView,
     Ping, PortView, RouteView, VlanView, VxlanInfo, list_dir,
 };
-pub use process::{Background, DEFAULT_PATH, TOOL_TIMEOUT};
+pub use process::{DEFAULT_PATH, TOOL_TIMEOUT};
 pub use switch::{Plug, SWITCH_BRIDGE, Switch};
 pub use world::World;

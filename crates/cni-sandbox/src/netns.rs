@@ -17,9 +17,10 @@ use std::thread;
 
 use serde::de::DeserializeOwned;
 
+use crate::background::Background;
 use crate::error::{Result, SandboxError};
 use crate::names;
-use crate::process::{self, Background, Spec};
+use crate::process::{self, Spec};
 
 /// Where iproute2 keeps named namespaces (bind mounts of nsfs files).
 pub(crate) const NETNS_DIR: &str = "/run/netns";

@@ -13,7 +13,7 @@ use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::{AsRawFd, RawFd};
-use std::os::unix::process::{CommandExt, ExitStatusExt};
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Child, Command, ExitStatus, Output, Stdio};
 use std::sync::mpsc;
@@ -158,14 +158,14 @@ fn lossy(bytes: Option<&[u8]>) -> String {
     String::from_utf8_lossy(bytes.unwrap_or_default()).into_owned()
 }
 
-fn open_netns(netns: Option<&Path>) -> Result<Option<File>> {
+pub(crate) fn open_netns(netns: Option<&Path>) -> Result<Option<File>> {
     // std opens with O_CLOEXEC, so the plugin never inherits this fd.
     netns
         .map(|p| File::open(p).map_err(|e| SandboxError::io("open netns", p, e)))
         .transpose()
 }
 
-fn command(spec: &Spec<'_>, ns_file: Option<&File>) -> Command {
+pub(crate) fn command(spec: &Spec<'_>, ns_file: Option<&File>) -> Command {
     let (prog, args) = match spec.argv.split_first() {
         Some((p, a)) => (p.clone(), a),
         None => (OsString::new(), &[][..]),
@@ -205,7 +205,7 @@ pub(crate) fn enter_netns(fd: RawFd) -> io::Result<()> {
 /// Spawns, retrying on ETXTBSY: a script the test just wrote can still be open for writing
 /// in a child that another test thread forked at that moment (the fd leaks until that child
 /// execs). The window is milliseconds wide, so a short retry loop closes it.
-fn spawn(cmd: &mut Command, spec: &Spec<'_>) -> Result<Child> {
+pub(crate) fn spawn(cmd: &mut Command, spec: &Spec<'_>) -> Result<Child> {
     let mut tries = 0;
     loop {
         match cmd.spawn() {
@@ -224,13 +224,13 @@ fn spawn(cmd: &mut Command, spec: &Spec<'_>) -> Result<Child> {
     }
 }
 
-fn child_pgid(child: &Child) -> libc::pid_t {
+pub(crate) fn child_pgid(child: &Child) -> libc::pid_t {
     // process_group(0) made the child the leader of a group whose id is its pid.
     libc::pid_t::try_from(child.id()).unwrap_or(0)
 }
 
 /// Signals a process group this module created; a no-op if it is already gone.
-fn kill_group(pgid: libc::pid_t, signal: libc::c_int) {
+pub(crate) fn kill_group(pgid: libc::pid_t, signal: libc::c_int) {
     if pgid <= 0 {
         return; // never kill(0) or kill(-1): those would hit our own group or everyone.
     }
@@ -261,102 +261,11 @@ fn drain(
     });
 }
 
-fn read_all(pipe: Option<impl Read>) -> Vec<u8> {
+pub(crate) fn read_all(pipe: Option<impl Read>) -> Vec<u8> {
     let mut buf = Vec::new();
     if let Some(mut p) = pipe {
         // A read error ends the capture; what arrived so far is still worth showing.
         let _ = p.read_to_end(&mut buf);
     }
     buf
-}
-
-/// A program left running in the background (a listener, a tcpdump); stopped on drop.
-pub struct Background {
-    child: Option<Child>,
-    cmd: String,
-    stdout: Option<thread::JoinHandle<Vec<u8>>>,
-    stderr: Option<thread::JoinHandle<Vec<u8>>>,
-}
-
-impl Background {
-    pub(crate) fn start(spec: &Spec<'_>) -> Result<Self> {
-        let ns_file = open_netns(spec.netns)?;
-        let mut cmd = command(spec, ns_file.as_ref());
-        cmd.stdin(Stdio::null());
-        let mut child = spawn(&mut cmd, spec)?;
-        let out = child.stdout.take();
-        let err = child.stderr.take();
-        Ok(Self {
-            cmd: spec.display(),
-            stdout: Some(thread::spawn(move || read_all(out))),
-            stderr: Some(thread::spawn(move || read_all(err))),
-            child: Some(child),
-        })
-    }
-
-    /// The command line, for messages.
-    pub fn cmd(&self) -> &str {
-        &self.cmd
-    }
-
-    /// Whether the program is still running.
-    pub fn is_running(&mut self) -> bool {
-        self.child
-            .as_mut()
-            .is_some_and(|c| matches!(c.try_wait(), Ok(None)))
-    }
-
-    /// Stops the program (SIGTERM, then SIGKILL after 2 s) and returns what it printed.
-    pub fn stop(mut self) -> Output {
-        self.shutdown()
-    }
-
-    fn shutdown(&mut self) -> Output {
-        let status = self.child.take().map(terminate);
-        let join = |h: Option<thread::JoinHandle<Vec<u8>>>| {
-            h.and_then(|h| h.join().ok()).unwrap_or_default()
-        };
-        Output {
-            status: status.unwrap_or_else(|| ExitStatus::from_raw(0)),
-            stdout: join(self.stdout.take()),
-            stderr: join(self.stderr.take()),
-        }
-    }
-}
-
-/// SIGTERM lets tools like tcpdump flush; SIGKILL bounds the wait.
-fn terminate(mut child: Child) -> ExitStatus {
-    let pgid = child_pgid(&child);
-    kill_group(pgid, libc::SIGTERM);
-    let deadline = Instant::now() + Duration::from_secs(2);
-    loop {
-        match child.try_wait() {
-            Ok(Some(status)) => {
-                // Reap stragglers in the group so they release the pipes.
-                kill_group(pgid, libc::SIGKILL);
-                return status;
-            }
-            Ok(None) if Instant::now() < deadline => thread::sleep(Duration::from_millis(10)),
-            _ => {
-                kill_group(pgid, libc::SIGKILL);
-                return child.wait().unwrap_or_else(|_| ExitStatus::from_raw(0));
-            }
-        }
-    }
-}
-
-impl Drop for Background {
-    fn drop(&mut self) {
-        if self.child.is_some() {
-            let _ = self.shutdown();
-        }
-    }
-}
-
-impl std::fmt::Debug for Background {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Background")
-            .field("cmd", &self.cmd)
-            .finish()
-    }
 }

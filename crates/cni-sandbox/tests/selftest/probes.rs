@@ -267,3 +267,49 @@ fn exec_and_background() {
     assert!(start.elapsed() < std::time::Duration::from_secs(5));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "started\n");
 }
+
+#[test]
+fn vlan_capability_matches_the_kernel_and_vlans_read_back() {
+    let supported = cni_sandbox::caps::bridge_vlan_filtering().unwrap();
+    let world = World::new("probe-vlans").unwrap();
+    let ns = world.netns("a").unwrap();
+    ns.ip(&["link", "add", "br0", "type", "bridge"]).unwrap();
+    ns.ip(&[
+        "link", "add", "p0", "type", "veth", "peer", "name", "p0peer",
+    ])
+    .unwrap();
+    ns.ip(&["link", "set", "p0", "master", "br0"]).unwrap();
+    let turned_on = ns.ip(&[
+        "link",
+        "set",
+        "br0",
+        "type",
+        "bridge",
+        "vlan_filtering",
+        "1",
+    ]);
+    assert_eq!(turned_on.is_ok(), supported, "{turned_on:?}");
+    if !supported {
+        eprintln!("kernel without CONFIG_BRIDGE_VLAN_FILTERING: checking the empty case only");
+        assert!(ns.vlans("p0").unwrap().is_empty());
+        return;
+    }
+    assert!(
+        ns.link("br0")
+            .unwrap()
+            .unwrap()
+            .bridge()
+            .unwrap()
+            .vlan_filtering
+    );
+    ns.bridge(&["vlan", "add", "dev", "p0", "vid", "10-12"])
+        .unwrap();
+    ns.bridge(&["vlan", "add", "dev", "p0", "vid", "20", "pvid", "untagged"])
+        .unwrap();
+    ns.bridge(&["vlan", "del", "dev", "p0", "vid", "1"])
+        .unwrap();
+    let vlans = ns.vlans("p0").unwrap();
+    let vids: Vec<u16> = vlans.iter().map(|v| v.vid).collect();
+    assert_eq!(vids, [10, 11, 12, 20]);
+    assert!(vlans[3].pvid && vlans[3].untagged && !vlans[0].pvid);
+}

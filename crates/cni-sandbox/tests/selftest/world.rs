@@ -126,3 +126,20 @@ fn bad_roles_and_ifnames_are_refused() {
         Err(SandboxError::Invalid { .. })
     ));
 }
+
+#[test]
+fn leftovers_of_dead_test_processes_are_swept() {
+    // A pid that certainly exited: a child we reaped ourselves.
+    let mut child = std::process::Command::new("true").spawn().unwrap();
+    let dead_pid = child.id();
+    child.wait().unwrap();
+    let stale = format!("cnisb-{dead_pid}-0-stale");
+    let out = std::process::Command::new("ip")
+        .args(["netns", "add", &stale])
+        .output()
+        .unwrap();
+    // (No check that it is listed now: a parallel test's World::new may sweep it first.)
+    assert!(out.status.success(), "{out:?}");
+    let _world = World::new("sweeper").unwrap();
+    assert!(!netns_list().contains(&stale), "stale namespace not swept");
+}
