@@ -244,6 +244,22 @@ impl Ns {
         parse_links(&format!("ip -j -d link show in {}", self.name()), items)
     }
 
+    /// The id this namespace knows `other` by (what [`Lower::Remote`] carries as `netnsid`),
+    /// or `None` if the kernel has not assigned one (no link between them yet).
+    pub fn nsid_of(&self, other: &Ns) -> Result<Option<i32>> {
+        #[derive(Deserialize)]
+        struct RawNsid {
+            nsid: i32,
+            name: Option<String>,
+        }
+        let items: Vec<Value> = self.json("ip", &["netns", "list-id"])?;
+        let cmd = format!("ip -j netns list-id in {}", self.name());
+        Ok(typed::<RawNsid>(&cmd, items)?
+            .into_iter()
+            .find(|(r, _)| r.name.as_deref() == Some(other.name()))
+            .map(|(r, _)| r.nsid))
+    }
+
     /// The link called `name`, or `None` if the namespace has none. Lists all links rather
     /// than asking for one, so "no such device" cannot be confused with a failing tool.
     pub fn link(&self, name: &str) -> Result<Option<LinkView>> {

@@ -7,6 +7,11 @@ fn link_probe_sees_veth_pairs_and_misses_nothing_else() {
     let node = world.netns("node").unwrap();
     let pod = world.netns("pod").unwrap();
     assert!(node.link("nope").unwrap().is_none());
+    assert_eq!(
+        node.nsid_of(&pod).unwrap(),
+        None,
+        "no link between them yet"
+    );
     world.veth((&node, "vhost"), (&pod, "eth0")).unwrap();
     let host = node.link("vhost").unwrap().unwrap();
     let cont = pod.link("eth0").unwrap().unwrap();
@@ -17,6 +22,9 @@ fn link_probe_sees_veth_pairs_and_misses_nothing_else() {
         matches!(host.lower, Some(Lower::Remote { ifindex, netnsid: Some(_) }) if ifindex == cont.index)
     );
     assert!(matches!(cont.lower, Some(Lower::Remote { ifindex, .. }) if ifindex == host.index));
+    let pod_id = node.nsid_of(&pod).unwrap();
+    assert!(pod_id.is_some());
+    assert!(matches!(host.lower, Some(Lower::Remote { netnsid, .. }) if netnsid == pod_id));
     assert!(host.mac.as_deref().is_some_and(|m| m.len() == 17));
     let names: Vec<String> = pod.links().unwrap().into_iter().map(|l| l.name).collect();
     assert_eq!(names, ["lo", "eth0"]);
