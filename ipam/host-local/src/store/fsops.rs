@@ -1,0 +1,191 @@
+//! The few file operations the store needs, all relative to the store's directory descriptor
+//! and all refusing to follow symlinks.
+//!
+//! Not here: what the files mean (`store`, `entry`).
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
+use std::os::unix::fs::DirBuilderExt;
+use std::path::Path;
+
+use nix::dir::Dir;
+use nix::errno::Errno;
+use nix::fcntl::{AtFlags, OFlag};
+use nix::sys::stat::{FileStat, Mode, SFlag, fstat, fstatat, mkdirat};
+use nix::unistd::UnlinkatFlags;
+
+use super::entry::Holder;
+use crate::boot::{self, Stamp};
+use crate::error::Error;
+
+/// Reservations are a few dozen bytes; anything larger is not one of ours or the reference's.
+const MAX_RESERVATION: usize = 4096;
+
+/// `openat` that never follows a final symlink and never leaks the descriptor to children.
+pub fn openat<Fd: AsFd>(dir: Fd, name: &str, flags: OFlag, mode: Mode) -> nix::Result<OwnedFd> {
+    nix::fcntl::openat(
+        dir,
+        name,
+        flags | OFlag::O_NOFOLLOW | OFlag::O_CLOEXEC,
+        mode,
+    )
+}
+
+/// Creates the data directory and its missing parents with mode 0700 (existing ones keep
+/// their mode) and opens it.
+pub fn create_data_dir(path: &Path) -> Result<OwnedFd, Error> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(path)
+        .map_err(|e| Error::io(format!("create data directory {path:?}"), e))?;
+    nix::fcntl::open(
+        path,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::errno(format!("open data directory {path:?}"), e))
+}
+
+/// Creates (0700) and opens the network directory inside `parent`, refusing a symlink.
+pub fn open_network_dir(parent: &OwnedFd, name: &str, path: &Path) -> Result<OwnedFd, Error> {
+    match mkdirat(parent, name, Mode::from_bits_truncate(0o700)) {
+        Ok(()) | Err(Errno::EEXIST) => {}
+        Err(e) => return Err(Error::errno(format!("create store directory {path:?}"), e)),
+    }
+    match openat(
+        parent,
+        name,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY,
+        Mode::empty(),
+    ) {
+        Ok(fd) => Ok(fd),
+        Err(Errno::ELOOP | Errno::ENOTDIR) => Err(Error::UnsafeStoreDir(path.to_owned())),
+        Err(e) => Err(Error::errno(format!("open store directory {path:?}"), e)),
+    }
+}
+
+/// The names in the directory (without `.` and `..`), skipping names that are not UTF-8
+/// (neither we nor the reference ever write such names).
+pub fn list(dir: &OwnedFd, path: &Path) -> Result<Vec<String>, Error> {
+    let what = || format!("list store directory {path:?}");
+    let mut handle = Dir::openat(
+        dir,
+        ".",
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY | OFlag::O_CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| Error::errno(what(), e))?;
+    let mut names = Vec::new();
+    for entry in handle.iter() {
+        let entry = entry.map_err(|e| Error::errno(what(), e))?;
+        let Ok(name) = entry.file_name().to_str() else {
+            continue;
+        };
+        if name != "." && name != ".." {
+            names.push(name.to_owned());
+        }
+    }
+    Ok(names)
+}
+
+/// Reads a reservation file: its holder and boot stamp. `None` if it vanished. Anything but a
+/// regular file (a planted symlink, a FIFO) is [`Holder::Foreign`] and is not opened.
+pub fn read_reservation(dir: &OwnedFd, name: &str) -> io::Result<Option<(Holder, Stamp)>> {
+    let st = match fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+        Ok(st) => st,
+        Err(Errno::ENOENT) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    if !is_regular(&st) {
+        return Ok(Some((Holder::Foreign, Stamp::Missing)));
+    }
+    let fd = match openat(
+        dir,
+        name,
+        OFlag::O_RDONLY | OFlag::O_NONBLOCK,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(Errno::ENOENT) => return Ok(None),
+        Err(Errno::ELOOP) => return Ok(Some((Holder::Foreign, Stamp::Missing))),
+        Err(e) => return Err(e.into()),
+    };
+    // Swapped for something else between the stat and the open: not ours to read.
+    if !is_regular(&fstat(&fd)?) {
+        return Ok(Some((Holder::Foreign, Stamp::Missing)));
+    }
+    let stamp = boot::read_stamp(fd.as_fd())?;
+    let mut bytes = Vec::new();
+    File::from(fd)
+        .take(MAX_RESERVATION as u64 + 1)
+        .read_to_end(&mut bytes)?;
+    if bytes.len() > MAX_RESERVATION {
+        return Ok(Some((Holder::Foreign, Stamp::Missing)));
+    }
+    Ok(Some((Holder::parse(&bytes), stamp)))
+}
+
+/// Reads a small regular file (a cursor); `None` if it is absent, not regular, or a symlink.
+pub fn read_small(dir: &OwnedFd, name: &str) -> io::Result<Option<Vec<u8>>> {
+    let fd = match openat(
+        dir,
+        name,
+        OFlag::O_RDONLY | OFlag::O_NONBLOCK,
+        Mode::empty(),
+    ) {
+        Ok(fd) => fd,
+        Err(Errno::ENOENT | Errno::ELOOP) => return Ok(None),
+        Err(e) => return Err(e.into()),
+    };
+    let file = File::from(fd);
+    if !file.metadata()?.file_type().is_file() {
+        return Ok(None);
+    }
+    let mut bytes = Vec::new();
+    file.take(MAX_RESERVATION as u64).read_to_end(&mut bytes)?;
+    Ok(Some(bytes))
+}
+
+/// Creates a new file that did not exist, mode 0600.
+pub fn create_exclusive(dir: &OwnedFd, name: &str) -> nix::Result<File> {
+    openat(
+        dir,
+        name,
+        OFlag::O_WRONLY | OFlag::O_CREAT | OFlag::O_EXCL,
+        Mode::from_bits_truncate(0o600),
+    )
+    .map(File::from)
+}
+
+/// Writes `content`, lets `prepare` act on the descriptor, then fsyncs.
+pub fn write_all_sync<F>(mut file: &File, content: &[u8], prepare: F) -> io::Result<()>
+where
+    F: FnOnce(BorrowedFd<'_>) -> io::Result<()>,
+{
+    file.write_all(content)?;
+    prepare(file.as_fd())?;
+    file.sync_all()
+}
+
+/// `link(2)` inside the directory; the new name must not exist (EEXIST otherwise).
+pub fn link(dir: &OwnedFd, from: &str, to: &str) -> nix::Result<()> {
+    // No AT_SYMLINK_FOLLOW: a symlink source would be linked as the symlink itself, never its
+    // target (and our sources are files we just created).
+    nix::unistd::linkat(dir, from, dir, to, AtFlags::empty())
+}
+
+/// `rename(2)` inside the directory, replacing `to` (even a symlink, which is not followed).
+pub fn rename(dir: &OwnedFd, from: &str, to: &str) -> nix::Result<()> {
+    nix::fcntl::renameat(dir, from, dir, to)
+}
+
+/// `unlink(2)` of a name inside the directory.
+pub fn unlink(dir: &OwnedFd, name: &str) -> nix::Result<()> {
+    nix::unistd::unlinkat(dir, name, UnlinkatFlags::NoRemoveDir)
+}
+
+fn is_regular(st: &FileStat) -> bool {
+    SFlag::from_bits_truncate(st.st_mode) & SFlag::S_IFMT == SFlag::S_IFREG
+}

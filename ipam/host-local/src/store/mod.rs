@@ -1,0 +1,332 @@
+//! The on-disk store, shared byte for byte with the reference plugin.
+//!
+//! Layout of `<dataDir>/<network>/`:
+//! - `<ip>`: one reservation per address, content `<containerID>\r\n<ifname>` (see `entry`),
+//!   mode 0600;
+//! - `last_reserved_ip.<set index>`: the round-robin cursor of each range set;
+//! - `lock`: `flock(LOCK_EX)` on it is held around every reservation and release, by us and by
+//!   the reference alike, which is what lets both plugins share one store;
+//! - `.host-local.tmp.*`: our temporary files; they exist only while a writer holds the lock,
+//!   so any found by a lock holder were left by a killed process and are removed.
+//!
+//! Crash safety: a reservation is written to a temporary file (content, boot stamp, fsync) and
+//! published with `link(2)` under its address name. `link` fails with EEXIST exactly like the
+//! reference's `O_EXCL` create, but the name only ever appears with complete content, so a
+//! process killed at any instant leaves no reservation or a complete one. The cursor files are
+//! replaced by `rename(2)`.
+//!
+//! Repair, run by every lock holder that scans (ADD, DEL, GC) before it decides anything:
+//! remove leftover temporary files, reservations that are empty or garbled (the reference's
+//! create-then-write can leave those when killed), and reservations stamped with another boot
+//! (see `boot`). Reservations without a stamp and of the current boot are never touched here.
+//!
+//! Safety: the network directory is created 0700 and opened with `O_NOFOLLOW`; every file is
+//! reached relative to that directory descriptor with `O_NOFOLLOW`, so a symlink planted in the
+//! store is never followed (it is left alone, and its address counts as taken). The network
+//! name is checked to be one path component; address names come from parsed addresses.
+//!
+//! Not here: which address to take (`allocator`), what the verbs do with the store.
+
+pub mod entry;
+mod fsops;
+
+use std::net::IpAddr;
+use std::os::fd::OwnedFd;
+use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use nix::errno::Errno;
+use nix::fcntl::{Flock, FlockArg, OFlag};
+use nix::sys::stat::Mode;
+
+use crate::addr;
+use crate::boot::{self, BootId, Stamp};
+use crate::error::Error;
+use entry::{Holder, Owner};
+
+/// The reference's default `dataDir`.
+pub const DEFAULT_DATA_DIR: &str = "/var/lib/cni/networks";
+
+/// Name of the lock file (the reference's).
+const LOCK_NAME: &str = "lock";
+/// Prefix of the round-robin cursor files (the reference's).
+const LAST_RESERVED_PREFIX: &str = "last_reserved_ip.";
+/// Prefix of our temporary files. It starts with a dot and is no address, so the reference
+/// (which only looks at address-named files) never mistakes one for a reservation.
+const TEMP_PREFIX: &str = ".host-local.tmp.";
+
+/// A network's store directory, open and safe to use.
+#[derive(Debug)]
+pub struct Store {
+    dir: OwnedFd,
+    path: PathBuf,
+}
+
+impl Store {
+    /// Creates (0700) and opens `<data_dir>/<network>`. The data directory may be reached
+    /// through symlinks (it is the admin's config); the network directory may not.
+    pub fn open(data_dir: &Path, network: &str) -> Result<Store, Error> {
+        if network.is_empty()
+            || network == "."
+            || network == ".."
+            || network.contains('/')
+            || network.contains('\0')
+        {
+            return Err(Error::UnsafeNetworkName(network.to_owned()));
+        }
+        let path = data_dir.join(network);
+        let parent = fsops::create_data_dir(data_dir)?;
+        let dir = fsops::open_network_dir(&parent, network, &path)?;
+        Ok(Store { dir, path })
+    }
+
+    /// The directory's path, for messages.
+    pub fn path(&self) -> &Path {
+        &self.path
+    }
+
+    /// Takes the store lock (blocking) for a read-modify-write of the store.
+    pub fn lock(&self) -> Result<Locked<'_>, Error> {
+        let what = || format!("lock {:?}", self.path.join(LOCK_NAME));
+        let fd = fsops::openat(
+            &self.dir,
+            LOCK_NAME,
+            OFlag::O_RDONLY | OFlag::O_CREAT,
+            Mode::from_bits_truncate(0o600),
+        )
+        .map_err(|e| Error::errno(what(), e))?;
+        let guard =
+            Flock::lock(fd, FlockArg::LockExclusive).map_err(|(_, e)| Error::errno(what(), e))?;
+        Ok(Locked {
+            store: self,
+            _guard: guard,
+        })
+    }
+}
+
+/// One address-named file found in the store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Reservation {
+    /// The address (the file's name).
+    pub ip: IpAddr,
+    /// Whose it is.
+    pub holder: Holder,
+    /// Which boot made it.
+    pub stamp: Stamp,
+}
+
+impl Reservation {
+    /// True if the repair rule reclaims it: garbled content, or a stamp of another boot than
+    /// `boot` (when the current boot is known).
+    pub fn is_stale(&self, boot: Option<&BootId>) -> bool {
+        self.holder == Holder::Corrupt || boot.is_some_and(|b| self.stamp.is_other_boot(b))
+    }
+}
+
+/// What a scan of the store found.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// The address-named files.
+    pub reservations: Vec<Reservation>,
+    /// Our temporary files (leftovers, since the scanner holds the lock).
+    temps: Vec<String>,
+}
+
+impl Scan {
+    /// True if some file blocks `ip`.
+    pub fn is_taken(&self, ip: IpAddr) -> bool {
+        self.reservations.iter().any(|r| r.ip == ip)
+    }
+
+    /// The addresses `owner` holds: its current-format reservations, or if it has none, its
+    /// legacy ID-only ones (the reference's `GetByID` looks at both).
+    pub fn held_by(&self, owner: &Owner) -> Vec<IpAddr> {
+        self.reservations
+            .iter()
+            .filter(|r| owner.holds(&r.holder) || owner.holds_legacy(&r.holder))
+            .map(|r| r.ip)
+            .collect()
+    }
+
+    /// The reservations DEL releases for `owner`: its current-format ones, or if there are
+    /// none, its legacy ID-only ones (the reference's `ReleaseByID`).
+    pub fn releasable_by(&self, owner: &Owner) -> Vec<IpAddr> {
+        let current: Vec<IpAddr> = self
+            .reservations
+            .iter()
+            .filter(|r| owner.holds(&r.holder))
+            .map(|r| r.ip)
+            .collect();
+        if !current.is_empty() {
+            return current;
+        }
+        self.reservations
+            .iter()
+            .filter(|r| owner.holds_legacy(&r.holder))
+            .map(|r| r.ip)
+            .collect()
+    }
+}
+
+/// The outcome of [`Locked::repair`].
+#[derive(Debug)]
+pub struct Repaired {
+    /// The scan without what was removed.
+    pub scan: Scan,
+    /// Addresses whose stale reservations were removed.
+    pub reclaimed: Vec<IpAddr>,
+    /// Removals that failed.
+    pub errors: Vec<Error>,
+}
+
+/// The store with its lock held; dropping it releases the lock.
+#[derive(Debug)]
+pub struct Locked<'a> {
+    store: &'a Store,
+    _guard: Flock<OwnedFd>,
+}
+
+impl Locked<'_> {
+    /// Lists the store: every address-named entry with its holder and stamp, and our leftover
+    /// temporary files. `lock`, the cursors and unknown names are not listed.
+    pub fn scan(&self) -> Result<Scan, Error> {
+        let mut scan = Scan::default();
+        for name in fsops::list(&self.store.dir, &self.store.path)? {
+            if name.starts_with(TEMP_PREFIX) {
+                scan.temps.push(name);
+                continue;
+            }
+            let Some(ip) = addr::parse_ip(&name).filter(|ip| ip.to_string() == name) else {
+                continue;
+            };
+            let what = || format!("read reservation {:?}", self.store.path.join(&name));
+            match fsops::read_reservation(&self.store.dir, &name)
+                .map_err(|e| Error::io(what(), e))?
+            {
+                Some((holder, stamp)) => scan.reservations.push(Reservation { ip, holder, stamp }),
+                None => continue, // removed since listed: not a reservation any more
+            }
+        }
+        Ok(scan)
+    }
+
+    /// Removes what crashes and reboots left (see the module docs). Never fails: an entry
+    /// that cannot be removed stays in the scan (its address stays taken) and the error is
+    /// reported in [`Repaired::errors`] for the verbs that report such things (GC).
+    pub fn repair(&self, scan: Scan, boot: Option<&BootId>) -> Repaired {
+        let mut errors = Vec::new();
+        for temp in &scan.temps {
+            if let Err(e) = self.unlink(temp) {
+                errors.push(e);
+            }
+        }
+        let mut kept = Vec::with_capacity(scan.reservations.len());
+        let mut reclaimed = Vec::new();
+        for r in scan.reservations {
+            if !r.is_stale(boot) {
+                kept.push(r);
+            } else if let Err(e) = self.release(r.ip) {
+                errors.push(e);
+                kept.push(r);
+            } else {
+                reclaimed.push(r.ip);
+            }
+        }
+        Repaired {
+            scan: Scan {
+                reservations: kept,
+                temps: Vec::new(),
+            },
+            reclaimed,
+            errors,
+        }
+    }
+
+    /// Claims `ip` for `owner`; false if the address is already taken. The reservation appears
+    /// atomically and complete (content, stamp), or not at all.
+    pub fn reserve(&self, ip: IpAddr, owner: &Owner, boot: Option<&BootId>) -> Result<bool, Error> {
+        let name = ip.to_string();
+        let temp = self.write_temp(owner.content().as_bytes(), |fd| match boot {
+            Some(b) => boot::stamp(fd, b).map(|_| ()),
+            None => Ok(()),
+        })?;
+        let linked = fsops::link(&self.store.dir, &temp, &name);
+        // The temp name goes in every case; a failure here leaves a leftover that the next
+        // lock holder removes, so it does not undo a successful publish.
+        let _ = self.unlink(&temp);
+        match linked {
+            Ok(()) => Ok(true),
+            Err(Errno::EEXIST) => Ok(false),
+            Err(e) => Err(Error::errno(
+                format!("reserve {:?}", self.store.path.join(&name)),
+                e,
+            )),
+        }
+    }
+
+    /// Deletes the reservation of `ip`; already gone is fine.
+    pub fn release(&self, ip: IpAddr) -> Result<(), Error> {
+        self.unlink(&ip.to_string())
+    }
+
+    /// The round-robin cursor of range set `index`, if present and an address.
+    pub fn last_reserved(&self, index: usize) -> Option<IpAddr> {
+        let name = format!("{LAST_RESERVED_PREFIX}{index}");
+        let bytes = fsops::read_small(&self.store.dir, &name).ok()??;
+        addr::parse_ip(std::str::from_utf8(&bytes).ok()?.trim())
+    }
+
+    /// Replaces the cursor of range set `index` atomically (temp file + rename).
+    pub fn set_last_reserved(&self, index: usize, ip: IpAddr) -> Result<(), Error> {
+        let name = format!("{LAST_RESERVED_PREFIX}{index}");
+        let temp = self.write_temp(ip.to_string().as_bytes(), |_| Ok(()))?;
+        fsops::rename(&self.store.dir, &temp, &name).map_err(|e| {
+            let _ = self.unlink(&temp);
+            Error::errno(format!("write {:?}", self.store.path.join(&name)), e)
+        })
+    }
+
+    /// Proves the store is writable by creating and deleting a temporary file (STATUS).
+    pub fn probe_writable(&self) -> Result<(), Error> {
+        let temp = self.write_temp(b"", |_| Ok(()))?;
+        self.unlink(&temp)
+    }
+
+    /// Creates a fresh temporary file holding `content`, lets `prepare` work on it (the boot
+    /// stamp), syncs it and returns its name.
+    fn write_temp<F>(&self, content: &[u8], prepare: F) -> Result<String, Error>
+    where
+        F: FnOnce(std::os::fd::BorrowedFd<'_>) -> std::io::Result<()>,
+    {
+        static COUNTER: AtomicU32 = AtomicU32::new(0);
+        let name = format!(
+            "{TEMP_PREFIX}{}.{}",
+            std::process::id(),
+            COUNTER.fetch_add(1, Ordering::Relaxed)
+        );
+        let what = || format!("write {:?}", self.store.path.join(&name));
+        let file =
+            fsops::create_exclusive(&self.store.dir, &name).map_err(|e| Error::errno(what(), e))?;
+        let written = fsops::write_all_sync(&file, content, prepare);
+        if let Err(e) = written {
+            drop(file);
+            let _ = self.unlink(&name);
+            return Err(Error::io(what(), e));
+        }
+        Ok(name)
+    }
+
+    /// Removes one name from the store; already gone is fine.
+    fn unlink(&self, name: &str) -> Result<(), Error> {
+        match fsops::unlink(&self.store.dir, name) {
+            Ok(()) | Err(Errno::ENOENT) => Ok(()),
+            Err(e) => Err(Error::errno(
+                format!("remove {:?}", self.store.path.join(name)),
+                e,
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
