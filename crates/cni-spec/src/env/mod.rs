@@ -156,42 +156,40 @@ pub struct CniEnv {
 impl CniEnv {
     /// Reads and validates the variables `command` needs from `env`.
     pub fn parse(command: Command, env: &Environment) -> Result<CniEnv, CniError> {
-        let mut missing = Vec::new();
-        let mut required = |name: &'static str| -> Option<String> {
-            let value = env.get_text(name);
-            if value.is_none() && command.requires(name) {
-                missing.push(name);
-            }
-            value
-        };
-        // skel's order: COMMAND, CONTAINERID, NETNS, IFNAME, ARGS, PATH; a present value of a
-        // required variable is validated at once, before missing ones are reported.
-        let container_id = match required("CNI_CONTAINERID") {
-            Some(id) if command.requires("CNI_CONTAINERID") => Some(ContainerId::parse(&id)?),
-            other => other.and_then(|id| ContainerId::parse(&id).ok()),
-        };
-        let netns = env
-            .get("CNI_NETNS")
-            .and_then(|v| NetnsPath::new(PathBuf::from(v)));
-        let _ = required("CNI_NETNS");
-        let ifname = match required("CNI_IFNAME") {
-            Some(name) if command.requires("CNI_IFNAME") => Some(IfName::parse(&name)?),
-            other => other.and_then(|name| IfName::parse(&name).ok()),
-        };
-        let path = split_path(env.get("CNI_PATH"));
-        let _ = required("CNI_PATH");
+        // skel validates a present container ID or ifname as it reads it, and reports the
+        // missing variables together afterwards; so validation errors come first.
+        let container_id = validated(command, env, "CNI_CONTAINERID", ContainerId::parse)?;
+        let ifname = validated(command, env, "CNI_IFNAME", IfName::parse)?;
+        let missing: Vec<&'static str> = ["CNI_CONTAINERID", "CNI_NETNS", "CNI_IFNAME", "CNI_PATH"]
+            .into_iter()
+            .filter(|name| command.requires(name) && env.get_text(name).is_none())
+            .collect();
         if !missing.is_empty() {
             return Err(Error::MissingEnv(missing).into());
         }
-        let args = CniArgs::parse(&env.get_text("CNI_ARGS").unwrap_or_default())?;
         Ok(CniEnv {
             command,
             container_id,
-            netns,
+            netns: env.get("CNI_NETNS").and_then(NetnsPath::new),
             ifname,
-            args,
-            path,
+            args: CniArgs::parse(&env.get_text("CNI_ARGS").unwrap_or_default())?,
+            path: split_path(env.get("CNI_PATH")),
         })
+    }
+}
+
+/// The variable `name` parsed with `parse`: an invalid value is an error only when the verb
+/// requires the variable (skel ignores the others; so do we, as `None`).
+fn validated<T>(
+    command: Command,
+    env: &Environment,
+    name: &str,
+    parse: fn(&str) -> Result<T, CniError>,
+) -> Result<Option<T>, CniError> {
+    match env.get_text(name) {
+        Some(value) if command.requires(name) => parse(&value).map(Some),
+        Some(value) => Ok(parse(&value).ok()),
+        None => Ok(None),
     }
 }
 
