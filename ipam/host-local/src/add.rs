@@ -45,6 +45,7 @@ pub fn add(req: &Request) -> Result<CniResult, Error> {
     let locked = store.lock()?;
     let scan = locked.repair(locked.scan()?, boot.as_ref()).scan;
     let held = scan.held_by(&owner);
+    let taken = scan.taken();
     let mut pending = Pending::new(&locked);
     for (index, set) in conf.sets.iter().enumerate() {
         let ask = Ask {
@@ -56,7 +57,7 @@ pub fn add(req: &Request) -> Result<CniResult, Error> {
         // The scan is exact while we hold the lock, so known names are skipped without a
         // syscall; `reserve` still reports EEXIST for anything created behind our back.
         let got = allocator::allocate(set, &ask, |ip| {
-            Ok(!scan.is_taken(ip) && locked.reserve(ip, &owner, boot.as_ref())?)
+            Ok(!taken.contains(&ip) && locked.reserve(ip, &owner, boot.as_ref())?)
         })
         .map_err(|e| Error::AllocateFailed {
             index,

@@ -64,43 +64,43 @@ impl Range {
             .gateway
             .unwrap_or_else(|| addr::from_bits(family, network + 1));
 
-        // The reference checks the start against the configured end (if any) and the end
-        // against the start, so an inverted pair reports the start; keep that order.
-        let mut range = Range {
-            subnet,
-            start: subnet.network_bits(),
-            end: subnet.last_bits(),
-            gateway,
+        // The reference checks rangeStart against the configured rangeEnd (if any), then
+        // rangeEnd against the final start, so an inverted pair reports the start; same here.
+        let last = subnet.last_bits();
+        let within = |ip: IpAddr, lo: u128, hi: u128| {
+            subnet.contains(ip) && (lo..=hi).contains(&addr::to_bits(ip))
         };
         let given_end = spec.range_end.map(addr::canonical);
-        if let Some(end) = given_end.filter(|e| Family::of(*e) == family) {
-            range.end = addr::to_bits(end);
-        }
-        range.start = match spec.range_start.map(addr::canonical) {
-            Some(start) if range.contains(start) => addr::to_bits(start),
-            Some(start) => {
+        let start_limit = given_end
+            .filter(|e| Family::of(*e) == family)
+            .map_or(last, addr::to_bits);
+        let start = match spec.range_start.map(addr::canonical) {
+            None => network + 1,
+            Some(s) if within(s, network, start_limit) => addr::to_bits(s),
+            Some(s) => {
                 return Err(Error::StartOutside {
-                    start,
+                    start: s,
                     subnet: subnet.to_string(),
                 });
             }
-            None => network + 1,
         };
-        range.end = match given_end {
-            Some(end) => {
-                range.end = subnet.last_bits();
-                if !range.contains(end) {
-                    return Err(Error::EndOutside {
-                        end,
-                        subnet: subnet.to_string(),
-                    });
-                }
-                addr::to_bits(end)
+        let end = match given_end {
+            None if family == Family::V4 => last - 1,
+            None => last,
+            Some(e) if within(e, start, last) => addr::to_bits(e),
+            Some(e) => {
+                return Err(Error::EndOutside {
+                    end: e,
+                    subnet: subnet.to_string(),
+                });
             }
-            None if family == Family::V4 => subnet.last_bits() - 1,
-            None => subnet.last_bits(),
         };
-        Ok(range)
+        Ok(Range {
+            subnet,
+            start,
+            end,
+            gateway,
+        })
     }
 
     /// The subnet.

@@ -199,8 +199,11 @@ fn resolv_conf_becomes_dns() {
 fn del_rules() {
     let data = DataDir::new("del");
     let c = conf("1.0.0", &data, json!({ "subnet": "10.1.2.0/24" }));
-    // Unknown container: success, nothing needed (no netns either).
+    // Unknown container: success.
     Call::new(OURS, "DEL", "nobody", &c).ok();
+    // No netns needed: libcni sends CNI_NETNS= when the namespace is gone.
+    Call::new(OURS, "ADD", "gone", &c).ok();
+    Call::new(OURS, "DEL", "gone", &c).netns("").ok();
     Call::new(OURS, "ADD", "a", &c).ok();
     let dir = data.net("net");
     // A legacy (ID-only) file of another container is released by its DEL.
@@ -208,7 +211,7 @@ fn del_rules() {
     std::fs::write(dir.join("10.1.2.51"), "  spaced\r\neth0\n").expect("write");
     Call::new(OURS, "DEL", "legacy", &c).ok();
     Call::new(OURS, "DEL", "spaced", &c).ok();
-    assert_eq!(reserved(&dir), ["10.1.2.2".to_owned()].into());
+    assert_eq!(reserved(&dir), ["10.1.2.3".to_owned()].into());
     Call::new(OURS, "DEL", "a", &c).ok();
     Call::new(OURS, "DEL", "a", &c).ok();
     assert!(reserved(&dir).is_empty());
@@ -348,4 +351,45 @@ fn config_error_texts_match_the_reference() {
         let ours = Call::new(OURS, "ADD", &id, c).args(args).err().1;
         assert_eq!(ours, theirs, "case {i}: {c} {args}");
     }
+}
+
+#[test]
+fn runtime_ip_ranges_are_prepended() {
+    let data = DataDir::new("iprange");
+    let mut c = conf(
+        "1.0.0",
+        &data,
+        json!({ "ranges": [[{ "subnet": "fd00::/64" }]] }),
+    );
+    c["runtimeConfig"] =
+        json!({ "ipRanges": [[{ "subnet": "10.1.9.0/24", "rangeStart": "10.1.9.100" }]] });
+    let got = Call::new(OURS, "ADD", "a", &c).ok();
+    assert_eq!(result_ips(&got), ["10.1.9.100", "fd00::2"]);
+    // The cursor of set 0 is the runtime range's.
+    assert_eq!(
+        content(&data.net("net"), "last_reserved_ip.0"),
+        "10.1.9.100"
+    );
+}
+
+#[test]
+fn names_never_escape_the_data_directory() {
+    let data = DataDir::new("escape");
+    let mut c = conf("1.0.0", &data, json!({ "subnet": "10.1.2.0/24" }));
+    c["name"] = json!("../escaped");
+    let (code, _) = Call::new(OURS, "ADD", "a", &c).err();
+    assert_eq!(code, 7);
+    c["name"] = json!("net");
+    let (code, _) = Call::new(OURS, "ADD", "../../etc/x", &c).err();
+    assert_eq!(code, 4);
+    // Nothing was created anywhere but (at most) the data directory itself.
+    assert!(names(data.path()).is_empty());
+    assert!(
+        !data
+            .path()
+            .parent()
+            .expect("parent")
+            .join("escaped")
+            .exists()
+    );
 }

@@ -30,6 +30,7 @@
 pub mod entry;
 mod fsops;
 
+use std::collections::HashSet;
 use std::net::IpAddr;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
@@ -133,13 +134,13 @@ pub struct Scan {
 }
 
 impl Scan {
-    /// True if some file blocks `ip`.
-    pub fn is_taken(&self, ip: IpAddr) -> bool {
-        self.reservations.iter().any(|r| r.ip == ip)
+    /// The addresses some file blocks, for constant-time lookups during a walk.
+    pub fn taken(&self) -> HashSet<IpAddr> {
+        self.reservations.iter().map(|r| r.ip).collect()
     }
 
-    /// The addresses `owner` holds: its current-format reservations, or if it has none, its
-    /// legacy ID-only ones (the reference's `GetByID` looks at both).
+    /// The addresses `owner` holds: its current-format and its legacy ID-only reservations
+    /// (the reference's `GetByID` matches both).
     pub fn held_by(&self, owner: &Owner) -> Vec<IpAddr> {
         self.reservations
             .iter()
@@ -305,8 +306,16 @@ impl Locked<'_> {
             COUNTER.fetch_add(1, Ordering::Relaxed)
         );
         let what = || format!("write {:?}", self.store.path.join(&name));
-        let file =
-            fsops::create_exclusive(&self.store.dir, &name).map_err(|e| Error::errno(what(), e))?;
+        // A name already there was left by a killed process that had our pid: we hold the
+        // lock, so it is a leftover; take the name over.
+        let file = match fsops::create_exclusive(&self.store.dir, &name) {
+            Err(Errno::EEXIST) => {
+                self.unlink(&name)?;
+                fsops::create_exclusive(&self.store.dir, &name)
+            }
+            other => other,
+        }
+        .map_err(|e| Error::errno(what(), e))?;
         let written = fsops::write_all_sync(&file, content, prepare);
         if let Err(e) = written {
             drop(file);

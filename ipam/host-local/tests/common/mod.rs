@@ -81,6 +81,8 @@ pub struct Call {
     pub ifname: String,
     /// `CNI_ARGS`.
     pub args: String,
+    /// `CNI_NETNS` (host-local never opens it; empty as libcni sends when there is none).
+    pub netns: String,
     /// stdin.
     pub conf: Value,
 }
@@ -94,6 +96,7 @@ impl Call {
             id: id.to_owned(),
             ifname: "eth0".to_owned(),
             args: String::new(),
+            netns: "/var/run/netns/host-local-test".to_owned(),
             conf: conf.clone(),
         }
     }
@@ -110,13 +113,19 @@ impl Call {
         self
     }
 
+    /// Same call with another `CNI_NETNS`.
+    pub fn netns(mut self, netns: &str) -> Call {
+        self.netns = netns.to_owned();
+        self
+    }
+
     /// Starts the process with stdin written and closed.
     pub fn spawn(&self) -> Child {
         let mut child = Command::new(&self.bin)
             .env_clear()
             .env("CNI_COMMAND", &self.command)
             .env("CNI_CONTAINERID", &self.id)
-            .env("CNI_NETNS", "/var/run/netns/host-local-test")
+            .env("CNI_NETNS", &self.netns)
             .env("CNI_IFNAME", &self.ifname)
             .env("CNI_PATH", "/usr/lib/cni")
             .env("CNI_ARGS", &self.args)
