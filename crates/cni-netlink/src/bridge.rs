@@ -246,8 +246,9 @@ impl Handle {
             .collect())
     }
 
-    /// `bridge vlan show dev X`. The kernel cannot filter this dump by index (it rejects
-    /// `ifi_index` in a strict `AF_BRIDGE` dump), so the filtering happens here.
+    /// `bridge vlan show dev X`. Filtered here, not by the kernel: with a non-zero `ifi_index`
+    /// the strict `AF_BRIDGE` dump of kernel 6.18 comes back empty rather than filtered (checked
+    /// with a raw socket), and iproute2 filters in userspace too.
     pub fn bridge_vlan_show(&self, index: u32) -> Result<Vec<BridgeVlan>> {
         Ok(self
             .bridge_vlan_list()?

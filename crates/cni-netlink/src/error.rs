@@ -155,12 +155,12 @@ mod tests {
         let e = Error::Kernel {
             op: "add route 10.10.0.0/16".into(),
             netns: "/run/netns/x".into(),
-            errno: libc::EINVAL,
+            errno: libc::ENETDOWN,
             message: Some("Nexthop device is not up".into()),
         };
         assert_eq!(
             e.to_string(),
-            "add route 10.10.0.0/16 in /run/netns/x: Invalid argument (EINVAL): Nexthop device is not up"
+            "add route 10.10.0.0/16 in /run/netns/x: Network is down (ENETDOWN): Nexthop device is not up"
         );
     }
 

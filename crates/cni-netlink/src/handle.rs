@@ -82,3 +82,18 @@ impl Handle {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn is_send<T: Send>() {}
+
+    #[test]
+    fn handles_and_namespaces_may_move_between_threads() {
+        // A socket keeps its namespace whatever thread uses it, so moving it is safe; sharing
+        // it is not (requests would interleave), which the missing `Sync` prevents.
+        is_send::<Handle>();
+        is_send::<Netns>();
+    }
+}

@@ -33,7 +33,7 @@ pub struct RouteSpec {
     /// Output interface index.
     pub oif: Option<u32>,
     /// Treat the gateway as on-link even if no prefix covers it. The kernel requires the
-    /// output device to be up for this ("Nexthop device is not up").
+    /// output device to be up for this (ENETDOWN, "Nexthop device is not up").
     pub onlink: bool,
     /// Scope; `None` is universe for add/replace and "any" for delete.
     pub scope: Option<Scope>,

@@ -103,9 +103,12 @@ impl Transport {
     /// Opens and binds a socket in the calling thread's namespace.
     pub(crate) fn open() -> io::Result<Transport> {
         let mut socket = Socket::new(NETLINK_ROUTE)?;
-        socket.set_netlink_get_strict_chk(true)?;
-        socket.set_ext_ack(true)?;
-        socket.set_cap_ack(true)?;
+        // Best effort: kernels before 4.20 (strict), 4.12 (ext ack) and 4.2 (cap ack) answer
+        // ENOPROTOOPT. Every dump is also filtered here, and the error parser handles uncapped
+        // ACKs, so the results are the same; only the kernel's explanations go missing.
+        let _ = socket.set_netlink_get_strict_chk(true);
+        let _ = socket.set_ext_ack(true);
+        let _ = socket.set_cap_ack(true);
         let address = socket.bind_auto()?;
         Ok(Transport {
             socket,
@@ -350,6 +353,57 @@ mod tests {
             }) => assert_eq!(errno, libc::EEXIST),
             other => panic!("unexpected {other:?}"),
         }
+    }
+
+    #[test]
+    fn interrupted_dumps_are_noticed_and_done_errors_surface() {
+        let mut reader = Reader {
+            sequence: 3,
+            port: 9,
+            ..Reader::default()
+        };
+        let mut done = header(20, NLMSG_DONE, NLM_F_DUMP_INTR, 3, 9);
+        done.extend_from_slice(&(-libc::EBUSY).to_ne_bytes());
+        reader.consume(&done).expect("well-formed");
+        assert!(reader.finished && reader.interrupted);
+        match reader.finish() {
+            Err(Failure::Kernel { errno, .. }) => assert_eq!(errno, libc::EBUSY),
+            other => panic!("unexpected {other:?}"),
+        }
+    }
+
+    #[test]
+    fn uncapped_errors_skip_the_echoed_request() {
+        // Without NETLINK_CAP_ACK the whole request (here 20 bytes) is echoed before the TLVs.
+        let mut after_code = 20u32.to_ne_bytes().to_vec();
+        after_code.resize(20, 0);
+        after_code.extend_from_slice(&8u16.to_ne_bytes());
+        after_code.extend_from_slice(&NLMSGERR_ATTR_MSG.to_ne_bytes());
+        after_code.extend_from_slice(b"bad\0");
+        let msg = error_tlvs(NLM_F_ACK_TLVS, &after_code).and_then(extended_ack_message);
+        assert_eq!(msg.as_deref(), Some("bad"));
+    }
+
+    #[test]
+    fn truncated_messages_are_protocol_errors() {
+        let mut reader = Reader {
+            sequence: 1,
+            port: 1,
+            ..Reader::default()
+        };
+        let mut bytes = header(40, NLMSG_DONE, 0, 1, 1);
+        bytes.extend_from_slice(&[0; 4]);
+        assert!(matches!(reader.consume(&bytes), Err(Failure::Protocol(_))));
+    }
+
+    fn header(len: u32, kind: u16, flags: u16, sequence: u32, port: u32) -> Vec<u8> {
+        let mut m = Vec::new();
+        m.extend_from_slice(&len.to_ne_bytes());
+        m.extend_from_slice(&kind.to_ne_bytes());
+        m.extend_from_slice(&flags.to_ne_bytes());
+        m.extend_from_slice(&sequence.to_ne_bytes());
+        m.extend_from_slice(&port.to_ne_bytes());
+        m
     }
 
     fn error_message(sequence: u32, port: u32, code: i32) -> Vec<u8> {
