@@ -159,14 +159,13 @@ pub fn create_exclusive(dir: &OwnedFd, name: &str) -> nix::Result<File> {
     .map(File::from)
 }
 
-/// Writes `content`, lets `prepare` act on the descriptor, then fsyncs.
-pub fn write_all_sync<F>(mut file: &File, content: &[u8], prepare: F) -> io::Result<()>
+/// Writes `content`, then lets `finish` act on the descriptor (stamp, fsync).
+pub fn write_all_then<F>(mut file: &File, content: &[u8], finish: F) -> io::Result<()>
 where
     F: FnOnce(BorrowedFd<'_>) -> io::Result<()>,
 {
     file.write_all(content)?;
-    prepare(file.as_fd())?;
-    file.sync_all()
+    finish(file.as_fd())
 }
 
 /// `link(2)` inside the directory; the new name must not exist (EEXIST otherwise).
