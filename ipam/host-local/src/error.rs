@@ -32,9 +32,6 @@ pub enum Error {
         /// The value after `=`.
         value: String,
     },
-    /// A key of the config has the wrong JSON type; the text names the key.
-    #[error("{0}")]
-    Decode(String),
     /// `rangeFromFile` could not be read.
     #[error("failed to read rangeFromFile {path:?}: {source}")]
     RangeFileRead {
@@ -237,7 +234,6 @@ impl Error {
             E::BadCidr(_)
             | E::BadIp(_)
             | E::BadRequestedIp(_)
-            | E::Decode(_)
             | E::RangeFileRead { .. }
             | E::RangeFileParse(_)
             | E::MissingIpam
