@@ -30,6 +30,7 @@ mod error;
 mod handle;
 mod link_create;
 mod link_ops;
+mod link_spec;
 mod link_view;
 mod neigh;
 mod netns;
@@ -45,8 +46,8 @@ pub use addr::{AddrFlags, AddrOptions, Address};
 pub use bridge::{BridgePortSettings, BridgeVlan, PortVlans, VlanRange, VlanSpec, VlanTarget};
 pub use error::{Error, Result};
 pub use handle::Handle;
-pub use link_create::{BridgeSpec, MacvlanSpec, VethEnd, VethSpec, VxlanSpec};
 pub use link_ops::LinkId;
+pub use link_spec::{BridgeSpec, MacvlanSpec, VethEnd, VethSpec, VxlanSpec};
 pub use link_view::{
     BridgeInfo, BridgePortInfo, Link, LinkKind, MacvlanInfo, MacvlanMode, OperState, PortState,
     VxlanInfo,

@@ -147,6 +147,44 @@ fn macvlan_source_mode_keeps_its_allowed_macs() {
 }
 
 #[test]
+fn every_macvlan_mode_and_broadcast_queue_length() {
+    let (world, ns) = world("links_macvlan_modes", &["node", "pod", "far"]);
+    let (pod_ns, pod) = open(&ns[1]);
+    let (_, node) = open(&ns[0]);
+    let modes = [
+        (MacvlanMode::Private, "private"),
+        (MacvlanMode::Vepa, "vepa"),
+        (MacvlanMode::Bridge, "bridge"),
+        (MacvlanMode::Passthru, "passthru"),
+    ];
+    for (i, (mode, text)) in modes.into_iter().enumerate() {
+        // Own parent each: passthru allows no sibling on its parent.
+        let (parent_name, name) = (format!("up{i}"), format!("mv{i}"));
+        world
+            .veth((&ns[0], &parent_name), (&ns[2], &format!("far{i}")))
+            .expect("parent");
+        let spec = MacvlanSpec {
+            bc_queue_len: Some(2000 + i as u32),
+            netns: Some(&pod_ns),
+            ..MacvlanSpec::new(&name, link(&node, &parent_name).index, mode)
+        };
+        node.link_add_macvlan(&spec).expect("create");
+        let view = ns[1].link(&name).expect("ip").expect("in pod");
+        let KindData::Macvlan(info) = &view.data else {
+            panic!("kind")
+        };
+        assert_eq!(info.mode, text);
+        let Some(LinkKind::Macvlan(ours)) = link(&pod, &name).kind else {
+            panic!("kind")
+        };
+        assert_eq!(ours.mode, mode);
+        assert_eq!(ours.bc_queue_len, Some(2000 + i as u32));
+        assert_eq!(mode.as_str(), text);
+        assert_eq!(text.parse::<MacvlanMode>(), Ok(mode));
+    }
+}
+
+#[test]
 fn source_macs_outside_source_mode_are_refused_before_sending() {
     let (_world, ns) = world("links_macvlan_refuse", &["node"]);
     let (_, node) = open(&ns[0]);
