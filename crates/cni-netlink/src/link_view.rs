@@ -8,7 +8,7 @@ use std::net::IpAddr;
 
 use netlink_packet_route::link::{
     BridgePortState, InfoBridge, InfoBridgePort, InfoData, InfoKind, InfoMacVlan, InfoPortData,
-    InfoVxlan, LinkAttribute, LinkFlags, LinkInfo, LinkMessage, MacVlanMode, State,
+    InfoVxlan, LinkAttribute, LinkFlags, LinkInfo, LinkLayerType, LinkMessage, MacVlanMode, State,
 };
 
 use crate::types::{MacAddr, Vni};
@@ -41,6 +41,9 @@ pub struct Link {
     pub link_netnsid: Option<i32>,
     /// Bridge-port settings, when the link is a bridge port.
     pub bridge_port: Option<BridgePortInfo>,
+    /// Ethernet framing (`ARPHRD_ETHER`). The kernel takes only such links as a macvlan
+    /// parent or a bridge port (EINVAL otherwise); `lo`, tunnels and wireguard are not.
+    pub ethernet: bool,
 }
 
 /// The link types the suite creates, and a catch-all for the rest.
@@ -235,6 +238,7 @@ impl Link {
             link_index: None,
             link_netnsid: None,
             bridge_port: None,
+            ethernet: msg.header.link_layer_type == LinkLayerType::Ether,
         };
         for attr in &msg.attributes {
             match attr {

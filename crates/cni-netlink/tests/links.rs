@@ -414,6 +414,27 @@ fn oper_state_follows_the_peer() {
 }
 
 #[test]
+fn ethernet_framing_is_reported() {
+    let (_world, ns) = world("links_ethernet", &["node"]);
+    let (_, node) = open(&ns[0]);
+    let spec = VethSpec {
+        local: VethEnd::named("ve"),
+        peer: VethEnd::named("vf"),
+        peer_netns: None,
+    };
+    node.link_add_veth(&spec).expect("veth");
+    // The oracle: iproute2's link_type for the same links.
+    let raw = |name: &str| ns[0].link(name).expect("ip").expect("link").raw;
+    assert_eq!(raw("ve")["link_type"], "ether");
+    assert_eq!(raw("lo")["link_type"], "loopback");
+    assert!(link(&node, "ve").ethernet);
+    assert!(
+        !link(&node, "lo").ethernet,
+        "lo has a MAC-sized address but is not Ethernet"
+    );
+}
+
+#[test]
 fn a_dump_larger_than_one_datagram_arrives_whole() {
     let (_world, ns) = world("links_big_dump", &["node"]);
     let (_, node) = open(&ns[0]);
