@@ -1,0 +1,217 @@
+//! The demo's scenarios: one per plugin, each a world of namespaces that a runtime's calls wire
+//! up, a few pings that show the pods talk, and the DELs that take it all down again.
+
+use std::error::Error;
+use std::path::{Path, PathBuf};
+
+use cni_sandbox::{Invocation, Ns, PluginRun, World, list_dir};
+use serde_json::{Value, json};
+
+type Res<T> = Result<T, Box<dyn Error>>;
+
+/// A demo scenario: a name for `--only`, a line about it, and the code that runs it.
+pub struct Scenario {
+    pub name: &'static str,
+    /// The binaries it runs; a scenario whose binaries are not in the plugin dir is skipped.
+    pub needs: &'static [&'static str],
+    pub about: &'static str,
+    pub run: fn(&Path, &mut Outcome) -> Res<()>,
+}
+
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        name: "bridge",
+        needs: &["bridge", "host-local"],
+        about: "two pods on a Linux bridge with hairpin, gateway and default route (host-local IPAM)",
+        run: bridge,
+    },
+    Scenario {
+        name: "macvlan",
+        needs: &["macvlan", "host-local"],
+        about: "two pods on macvlan children of the node's uplink, reaching a router on the switch",
+        run: macvlan,
+    },
+];
+
+/// Counts what the demo showed working and what it did not.
+#[derive(Default)]
+pub struct Outcome {
+    pub passed: usize,
+    pub failed: usize,
+    pub skipped: usize,
+}
+
+impl Outcome {
+    fn check(&mut self, ok: bool, what: &str) {
+        if ok {
+            self.passed += 1;
+            println!("  [ok]   {what}");
+        } else {
+            self.fail(what);
+        }
+    }
+
+    pub fn fail(&mut self, what: &str) {
+        self.failed += 1;
+        println!("  [FAIL] {what}");
+    }
+}
+
+/// One pod attachment: where it lives and what the plugin answered.
+struct Pod {
+    ns: Ns,
+    id: String,
+    ip: String,
+}
+
+/// What a runtime on the node does for one network: the same config for every pod.
+struct Runtime<'a> {
+    node: &'a Ns,
+    plugins: &'a Path,
+    conf: Value,
+}
+
+impl Runtime<'_> {
+    fn invocation(&self, command: &str, pod: &Ns, id: &str) -> Invocation {
+        Invocation::new(self.plugin(), command)
+            .container_id(id)
+            .netns(pod.path())
+            .ifname("eth0")
+            .cni_path(&self.plugins.display().to_string())
+            .config(&self.conf)
+    }
+
+    fn plugin(&self) -> PathBuf {
+        self.plugins
+            .join(self.conf["type"].as_str().unwrap_or_default())
+    }
+
+    fn add(&self, pod: Ns, id: &str, outcome: &mut Outcome) -> Res<Option<Pod>> {
+        let run = self.node.run_plugin(&self.invocation("ADD", &pod, id))?;
+        let Some(ip) = first_address(&run) else {
+            outcome.fail(&format!("ADD {id}: {}", run.stdout.trim()));
+            return Ok(None);
+        };
+        outcome.check(true, &format!("ADD {id} -> eth0 {ip}"));
+        let ip = ip.split('/').next().unwrap_or_default().to_owned();
+        Ok(Some(Pod {
+            ns: pod,
+            id: id.to_owned(),
+            ip,
+        }))
+    }
+
+    fn del(&self, pod: &Pod, outcome: &mut Outcome) -> Res<()> {
+        let run = self
+            .node
+            .run_plugin(&self.invocation("DEL", &pod.ns, &pod.id))?;
+        outcome.check(run.success(), &format!("DEL {}", pod.id));
+        Ok(())
+    }
+}
+
+fn first_address(run: &PluginRun) -> Option<String> {
+    let result = run.result.as_ref().filter(|_| run.success())?;
+    Some(result["ips"][0]["address"].as_str()?.to_owned())
+}
+
+fn ping(outcome: &mut Outcome, from: &Ns, from_name: &str, to: &str, to_name: &str) -> Res<()> {
+    let ok = from.ping(to)?;
+    outcome.check(ok, &format!("{from_name} pings {to_name} ({to})"));
+    Ok(())
+}
+
+/// The IPAM store after the DELs must hold nothing but the lock and the round-robin cursors.
+fn store_is_clean(outcome: &mut Outcome, dir: &Path) -> Res<()> {
+    let left: Vec<String> = list_dir(dir)?
+        .into_iter()
+        .filter(|f| f != "lock" && !f.starts_with("last_reserved_ip."))
+        .collect();
+    outcome.check(
+        left.is_empty(),
+        &format!("host-local store released every address (left: {left:?})"),
+    );
+    Ok(())
+}
+
+fn bridge(plugins: &Path, outcome: &mut Outcome) -> Res<()> {
+    let world = World::new("demo-bridge")?;
+    let node = world.netns("node")?;
+    let data_dir = world.tempdir().join("ipam");
+    let rt = Runtime {
+        node: &node,
+        plugins,
+        conf: json!({
+            "cniVersion": "1.0.0", "name": "demo-bridge", "type": "bridge",
+            "bridge": "cni0", "isGateway": true, "isDefaultGateway": true, "hairpinMode": true,
+            "ipam": {"type": "host-local", "subnet": "10.88.0.0/24",
+                     "dataDir": data_dir.display().to_string()}
+        }),
+    };
+    let mut pods = Vec::new();
+    for role in ["pod-a", "pod-b"] {
+        let ns = world.netns(role)?;
+        pods.extend(rt.add(ns, role, outcome)?);
+    }
+    if let [a, b] = pods.as_slice() {
+        ping(outcome, &a.ns, "pod-a", &b.ip, "pod-b")?;
+        ping(outcome, &b.ns, "pod-b", &a.ip, "pod-a")?;
+        ping(outcome, &a.ns, "pod-a", "10.88.0.1", "its gateway on cni0")?;
+        ping(outcome, &node, "the node", &a.ip, "pod-a")?;
+        let ports = node.bridge_ports()?;
+        let hairpin = ports.iter().filter(|p| p.hairpin).count();
+        outcome.check(
+            hairpin == 2,
+            &format!(
+                "both bridge ports have hairpin on ({hairpin} of {})",
+                ports.len()
+            ),
+        );
+    }
+    for pod in &pods {
+        rt.del(pod, outcome)?;
+    }
+    store_is_clean(outcome, &data_dir.join("demo-bridge"))
+}
+
+fn macvlan(plugins: &Path, outcome: &mut Outcome) -> Res<()> {
+    let world = World::new("demo-macvlan")?;
+    let switch = world.switch("switch")?;
+    let node = world.netns("node")?;
+    let router = world.netns("router")?;
+    // The node's uplink is the macvlan master; a router sits on the same switch.
+    switch.plug(&node, "eth1", None)?;
+    switch.plug(&router, "eth0", Some("10.89.0.1/24"))?;
+    let data_dir = world.tempdir().join("ipam");
+    let rt = Runtime {
+        node: &node,
+        plugins,
+        conf: json!({
+            "cniVersion": "1.0.0", "name": "demo-macvlan", "type": "macvlan",
+            "master": "eth1", "mode": "bridge",
+            "ipam": {"type": "host-local", "subnet": "10.89.0.0/24", "rangeStart": "10.89.0.10",
+                     "gateway": "10.89.0.1", "routes": [{"dst": "0.0.0.0/0"}],
+                     "dataDir": data_dir.display().to_string()}
+        }),
+    };
+    let mut pods = Vec::new();
+    for role in ["pod-a", "pod-b"] {
+        let ns = world.netns(role)?;
+        pods.extend(rt.add(ns, role, outcome)?);
+    }
+    if let [a, b] = pods.as_slice() {
+        ping(outcome, &a.ns, "pod-a", &b.ip, "pod-b")?;
+        ping(
+            outcome,
+            &a.ns,
+            "pod-a",
+            "10.89.0.1",
+            "the router on the switch",
+        )?;
+        ping(outcome, &router, "the router", &b.ip, "pod-b")?;
+    }
+    for pod in &pods {
+        rt.del(pod, outcome)?;
+    }
+    store_is_clean(outcome, &data_dir.join("demo-macvlan"))
+}
