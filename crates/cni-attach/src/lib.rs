@@ -1,0 +1,38 @@
+//! Plugin-side attachment code shared by the `bridge`, `macvlan` and `vxlan` plugins: what a
+//! plugin does between "IPAM gave me addresses" and "print the result", in the reference
+//! plugins' order and with their observable behaviour.
+//!
+//! | Module | For |
+//! |---|---|
+//! | [`ns`] | [`NsConn`]: a namespace plus a netlink socket in it (node side, pod side) |
+//! | [`veth`] | the veth pair, pod end in the pod, host end `veth<8 hex>` on the node; [`LinkGuard`] rollback |
+//! | [`mac`] | which MAC the pod interface gets (config, `CNI_ARGS`, `args`, `runtimeConfig`) |
+//! | [`pod`] | configuring the pod interface: DAD/ARP sysctls, addresses, up, DAD settle, routes |
+//! | [`gateway`] | gateways and default routes per family; forwarding on the node |
+//! | [`check`] | CHECK: the pod entry in `prevResult`, its addresses and routes |
+//! | [`masq`] | ipMasq with the nftables (default) or iptables backend; teardown and GC without a netns |
+//! | [`nft`] | a small client for the `nft` binary's JSON interface |
+//! | [`hash`] | the reference's hash-derived rule names and comments |
+//!
+//! Not here: the CNI protocol (`cni-spec`), kernel messages (`cni-netlink`), and what is
+//! particular to one plugin (bridge devices and ports, macvlan modes, VXLAN devices).
+
+pub mod check;
+mod error;
+pub mod gateway;
+pub mod hash;
+pub mod mac;
+pub mod masq;
+pub mod nft;
+pub mod ns;
+pub mod pod;
+mod tool;
+pub mod veth;
+
+pub use error::{Context, Error, Result};
+pub use gateway::{Gateways, enable_forwarding, plan_gateways};
+pub use mac::requested_mac;
+pub use masq::{Backend as MasqBackend, MasqOwner};
+pub use ns::{NsConn, OpenError};
+pub use pod::{PodOptions, configure_pod_interface};
+pub use veth::{LinkGuard, VethPair, VethRequest, create_veth};
