@@ -1,0 +1,127 @@
+//! The plugin's error type, and the one place it becomes a CNI error code.
+//!
+//! Messages name the thing and the reason (`master "eth1" is a port of bridge "br0": ...`),
+//! because the runtime shows them to a user who did not write the plugin.
+
+use cni_spec::{CniError, ErrorCode};
+
+/// Everything that can go wrong in a macvlan verb.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A key has a value the plugin cannot use (code 7).
+    #[error("{0}")]
+    Config(String),
+    /// The master interface cannot carry macvlan children; the message says why (code 7).
+    #[error("master {name:?} {reason}")]
+    Master {
+        /// The master's name as configured or resolved.
+        name: String,
+        /// Why it cannot be used, e.g. `not found in the node's network namespace`.
+        reason: String,
+    },
+    /// No master was configured and no default route names one (code 7).
+    #[error(
+        "no master given and no default route in {netns} to take it from; set \"master\" \
+         in the config"
+    )]
+    NoDefaultRoute {
+        /// The namespace searched.
+        netns: String,
+    },
+    /// A kernel operation failed; `context` says what the plugin was doing (code 999).
+    #[error("{context}: {source}")]
+    Netlink {
+        /// What was being done, e.g. `create the macvlan on master "eth1"`.
+        context: String,
+        /// The netlink layer's error (keeps the errno).
+        #[source]
+        source: cni_netlink::Error,
+    },
+    /// The shim lock file could not be created or locked (code 999).
+    #[error("{action} {path}: {source}")]
+    Lock {
+        /// What was being done (`create`, `lock`).
+        action: &'static str,
+        /// The lock file.
+        path: String,
+        /// The file system error.
+        #[source]
+        source: std::io::Error,
+    },
+    /// `CNI_IFNAME` already exists in the pod; the spec says ADD must then fail (code 999).
+    #[error("interface {ifname:?} already exists in {netns}")]
+    Exists {
+        /// The interface name.
+        ifname: String,
+        /// The pod's namespace.
+        netns: String,
+    },
+    /// The host shim is in a state this plugin did not make (code 999).
+    #[error("{0}")]
+    Shim(String),
+    /// CHECK found the attachment differs from what ADD promised (code 999, as Go).
+    #[error("{0}")]
+    Check(String),
+    /// STATUS: an ADD could not succeed now (code 50).
+    #[error("{0}")]
+    Unavailable(String),
+    /// An error from the shared attachment code, with its own code.
+    #[error(transparent)]
+    Attach(#[from] cni_attach::Error),
+    /// An error from the protocol layer (IPAM delegation, results), with its own code.
+    #[error(transparent)]
+    Cni(#[from] CniError),
+}
+
+/// Shorthand.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl From<Error> for CniError {
+    fn from(err: Error) -> CniError {
+        // Errors from the layers below already carry their code.
+        let err = match err {
+            Error::Attach(e) => return e.into(),
+            Error::Cni(e) => return e,
+            other => other,
+        };
+        let code = match &err {
+            Error::Config(_) | Error::Master { .. } | Error::NoDefaultRoute { .. } => {
+                ErrorCode::InvalidConfig
+            }
+            Error::Unavailable(_) => ErrorCode::PluginNotAvailable,
+            // Go's skel reports every untyped plugin error as 999; these are those.
+            Error::Netlink { .. }
+            | Error::Lock { .. }
+            | Error::Shim(_)
+            | Error::Exists { .. }
+            | Error::Check(_)
+            | Error::Attach(_)
+            | Error::Cni(_) => ErrorCode::Internal,
+        };
+        CniError::new(code, err.to_string())
+    }
+}
+
+/// Adds "what we were doing" to a netlink result.
+pub(crate) trait Context<T> {
+    /// Wraps the error with `context()`.
+    fn context(self, context: impl FnOnce() -> String) -> Result<T>;
+}
+
+impl<T> Context<T> for cni_netlink::Result<T> {
+    fn context(self, context: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|source| Error::Netlink {
+            context: context(),
+            source,
+        })
+    }
+}
+
+impl<T> Context<T> for std::result::Result<T, cni_netlink::NetnsError> {
+    fn context(self, context: impl FnOnce() -> String) -> Result<T> {
+        self.map_err(|e| Error::Netlink {
+            context: context(),
+            source: e.into(),
+        })
+    }
+}

@@ -1,0 +1,453 @@
+//! The host shim: node <-> pod traffic for macvlan pods (issue 5).
+//!
+//! # Why
+//! The kernel never passes frames between a macvlan's master and the master's own macvlan
+//! children (vxlan-multus.md §5.3; Multus #691, docker docs): the node cannot reach its macvlan
+//! pods and they cannot reach it, though both sit on the same wire. Siblings *can* talk: two
+//! bridge-mode macvlans on one master exchange frames inside the kernel. The shim is such a
+//! sibling on the node's side.
+//!
+//! # Design
+//! - One node-side macvlan in bridge mode per (network, master), named `mvs` + 8 hex digits of a
+//!   hash of both (`ip -d link` shows it as `macvlan mode bridge` on the master). Per network
+//!   rather than one per master, because its addresses come from the network's config and
+//!   because GC must only touch what belongs to the calling network (cni #1098).
+//! - It carries the node's shim address(es) from `hostShim.addresses` as /32 and /128 host
+//!   addresses, so no subnet route is created and the node's existing routes stay as they were.
+//! - Per pod: a host route to each pod address via the shim, `src` the shim address of that
+//!   family, and metric = a 32-bit hash of (container ID, ifname), the attachment's *tag*. The
+//!   tag lets DEL find the pod's routes without knowing its addresses (the netns may be gone and
+//!   0.3.x configs carry no prevResult), and lets GC tell live attachments from stale ones.
+//! - The routes are the state: the shim is created on the first ADD and deleted when no route
+//!   via it remains. Nothing is counted in a file a crash could leave wrong, and a reboot, which
+//!   forgets routes, forgets the shim too.
+//! - Every change happens under an exclusive lock per shim (`lock.rs`): two ADDs never both
+//!   create it, and a DEL never deletes it under an ADD that is adding a route.
+//!
+//! # The return path
+//! Node -> pod: the node's route to the pod's /32 (more specific than the master's subnet
+//! route) leaves through the shim with the shim address as source; the frame reaches the pod
+//! inside the kernel, bridge mode to bridge mode. Pod -> node: the pod must send to the shim
+//! address on its macvlan interface. When the shim address lies in one of the pod's subnets
+//! that is already so; otherwise ADD adds a host route `<shim address> dev <ifname>` in the pod
+//! (see [`pod_return_routes`]), which also keeps a strict `rp_filter` in the pod happy when its
+//! default route uses another interface (the usual Multus `net1` case). Replies then resolve the
+//! shim's MAC by ARP/ND and stay inside the node. The pod can also reach the node's own address
+//! on the master when that address is in its subnet: the shim answers ARP for it (Linux's
+//! default `arp_ignore=0`). Choose shim addresses that IPAM will not hand to a pod (e.g.
+//! outside `rangeStart`-`rangeEnd`).
+//!
+//! Not here: the pod's own macvlan (`link.rs`) and the decision of when to call these
+//! (`add.rs`, `del.rs`, `gc.rs`, `check.rs`).
+
+mod lock;
+
+use std::collections::HashSet;
+use std::net::IpAddr;
+use std::os::unix::fs::MetadataExt;
+use std::path::PathBuf;
+
+use cni_netlink::{
+    AddrOptions, Handle, IpFamily, Link, LinkKind, MacvlanMode, MacvlanSpec, RT_TABLE_MAIN, Route,
+    RouteSpec, Scope,
+};
+use ipnetwork::IpNetwork;
+
+use crate::config::ShimConf;
+use crate::error::{Context, Error, Result};
+use crate::master;
+
+pub use lock::LOCK_DIR;
+use lock::ShimLock;
+
+/// Prefix of every shim's name.
+pub const SHIM_PREFIX: &str = "mvs";
+
+/// `rtm_protocol` of routes we add (`boot`, what `ip route add` uses).
+const PROTO_BOOT: u8 = 3;
+
+/// An attachment's tag: the metric of its shim routes.
+pub fn tag(container_id: &str, ifname: &str) -> u32 {
+    match fnv1a(&[container_id.as_bytes(), b"/", ifname.as_bytes()]) {
+        // Metric 0 reads back as "no metric" (and means 1024 to IPv6); never use it.
+        0 => 1,
+        h => h,
+    }
+}
+
+/// The shim's name for a network on a master: `mvs` + 8 hex digits (fits IFNAMSIZ).
+pub fn name(network: &str, master: &str) -> String {
+    let hash = fnv1a(&[network.as_bytes(), b"\0", master.as_bytes()]);
+    format!("{SHIM_PREFIX}{hash:08x}")
+}
+
+/// Whether `name` has the shape of a shim's name.
+fn looks_like_shim(name: &str) -> bool {
+    name.strip_prefix(SHIM_PREFIX).is_some_and(|hex| {
+        hex.len() == 8
+            && hex
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    })
+}
+
+/// 32-bit FNV-1a: a stable, dependency-free name hash (not a security boundary).
+fn fnv1a(parts: &[&[u8]]) -> u32 {
+    let mut h: u32 = 0x811c_9dc5;
+    for byte in parts.iter().flat_map(|p| p.iter()) {
+        h ^= u32::from(*byte);
+        h = h.wrapping_mul(0x0100_0193);
+    }
+    h
+}
+
+/// The host routes the pod needs back to the shim: one per shim address that none of the pod's
+/// subnets (of that family) covers, and only for families the pod has an address in.
+pub fn pod_return_routes(conf: &ShimConf, pod_addrs: &[IpNetwork]) -> Vec<IpNetwork> {
+    conf.addresses()
+        .filter(|shim| {
+            let same_family: Vec<_> = pod_addrs
+                .iter()
+                .filter(|a| a.is_ipv4() == shim.is_ipv4())
+                .collect();
+            !same_family.is_empty() && !same_family.iter().any(|a| a.contains(*shim))
+        })
+        .map(IpNetwork::from)
+        .collect()
+}
+
+/// One shim on the node, by name.
+#[derive(Debug)]
+pub struct Shim<'a> {
+    node: &'a Handle,
+    name: String,
+}
+
+impl<'a> Shim<'a> {
+    /// The shim of `network` on `master`, in the node's namespace `node`.
+    pub fn new(node: &'a Handle, network: &str, master: &str) -> Shim<'a> {
+        Shim {
+            node,
+            name: name(network, master),
+        }
+    }
+
+    /// The shim's interface name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Makes the shim exist on `master` with the configured addresses, and routes `pod_ips`
+    /// through it with the attachment's `tag`. On failure nothing of this call is left behind.
+    pub fn attach(
+        &self,
+        conf: &ShimConf,
+        master: &Link,
+        tag: u32,
+        pod_ips: &[IpAddr],
+    ) -> Result<()> {
+        let sources = pod_ips
+            .iter()
+            .map(|ip| {
+                conf.address_for(*ip).map(|src| (*ip, src)).ok_or_else(|| {
+                    Error::Config(format!(
+                        "\"hostShim.addresses\" has no {} address for the pod's address {ip}; \
+                         add one, or the node could not reach the pod over that family",
+                        if ip.is_ipv4() { "IPv4" } else { "IPv6" }
+                    ))
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        let lock = self.lock()?;
+        let link = self.ensure_link(master)?;
+        let done = self.add_addresses_and_routes(conf, &link, tag, &sources);
+        if done.is_err() {
+            // Best effort: the error that made us undo is the one to report.
+            let _ = self.remove_routes(&link, &lock, |metric| metric == tag);
+        }
+        done
+    }
+
+    /// Removes the attachment's routes from every shim that has them (found by name shape and
+    /// tag, so DEL needs neither the master nor the pod's addresses), and each shim left
+    /// without routes.
+    pub fn detach_everywhere(node: &Handle, tag: u32) -> Result<()> {
+        let links = node
+            .link_list()
+            .context(|| "list links to find host shims".into())?;
+        let mut first_error = None;
+        for link in links
+            .into_iter()
+            .filter(|l| looks_like_shim(&l.name) && is_shim_kind(l))
+        {
+            let shim = Shim {
+                node,
+                name: link.name.clone(),
+            };
+            let outcome = shim.lock().and_then(|lock| {
+                let ours = shim.routes(&link)?.iter().any(|r| r.metric == Some(tag));
+                // Only a shim that carried this attachment may be torn down by it: a link
+                // that merely looks like a shim is never touched.
+                if ours {
+                    shim.remove_routes(&link, &lock, |metric| metric == tag)?;
+                }
+                Ok(())
+            });
+            if let Err(e) = outcome {
+                first_error.get_or_insert(e);
+            }
+        }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// GC: removes routes whose tag is not in `keep`, then the shim if none remain.
+    pub fn gc(&self, keep: &HashSet<u32>) -> Result<()> {
+        let lock = self.lock()?;
+        let Some(link) = self.link()? else {
+            return lock.remove_file();
+        };
+        self.remove_routes(&link, &lock, |metric| !keep.contains(&metric))
+    }
+
+    /// CHECK: the shim is a bridge-mode macvlan on `master` and routes each of `pod_ips` with
+    /// the attachment's tag.
+    pub fn check(&self, master: &Link, tag: u32, pod_ips: &[IpAddr]) -> Result<()> {
+        let link = self
+            .link()?
+            .ok_or_else(|| Error::Check(format!("host shim {:?} does not exist", self.name)))?;
+        if !is_shim_on(&link, master) {
+            return Err(Error::Check(format!(
+                "host shim {:?} is not a bridge-mode macvlan on master {:?}",
+                self.name, master.name
+            )));
+        }
+        let routes = self.routes(&link)?;
+        for ip in pod_ips {
+            let dst = IpNetwork::from(*ip);
+            if !routes.iter().any(|r| r.dst == dst && r.metric == Some(tag)) {
+                return Err(Error::Check(format!(
+                    "no route to the pod's address {ip} via host shim {:?}",
+                    self.name
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// The shim's lock; the file name carries the node namespace's inode, so tests that run
+    /// many "nodes" on one machine do not wait for each other.
+    fn lock(&self) -> Result<ShimLock> {
+        let own_ns = "/proc/thread-self/ns/net";
+        let ino = std::fs::metadata(own_ns)
+            .map_err(|source| Error::Lock {
+                action: "stat",
+                path: own_ns.into(),
+                source,
+            })?
+            .ino();
+        ShimLock::acquire(PathBuf::from(LOCK_DIR).join(format!("{}-{ino}.lock", self.name)))
+    }
+
+    fn link(&self) -> Result<Option<Link>> {
+        self.node
+            .link_get(self.name.as_str())
+            .context(|| format!("look up host shim {:?}", self.name))
+    }
+
+    /// The shim link, created (bridge mode, up) if missing; an existing one must be ours.
+    fn ensure_link(&self, master: &Link) -> Result<Link> {
+        if let Some(link) = self.link()? {
+            if !is_shim_on(&link, master) {
+                return Err(Error::Shim(format!(
+                    "host shim {:?} exists but is not a bridge-mode macvlan on master {:?}; \
+                     delete it (ip link del {}) and retry",
+                    self.name, master.name, self.name
+                )));
+            }
+            if !link.admin_up {
+                self.node
+                    .link_set_up(link.index)
+                    .context(|| format!("set host shim {:?} up", self.name))?;
+            }
+            return Ok(link);
+        }
+        let spec = MacvlanSpec::new(&self.name, master.index, MacvlanMode::Bridge);
+        self.node
+            .link_add_macvlan(&spec)
+            .map_err(|e| master::explain_create_error(master, false, e))?;
+        let link = self.link()?.ok_or_else(|| {
+            Error::Shim(format!(
+                "host shim {:?} vanished right after creation",
+                self.name
+            ))
+        })?;
+        self.node
+            .link_set_up(link.index)
+            .context(|| format!("set host shim {:?} up", self.name))?;
+        Ok(link)
+    }
+
+    fn add_addresses_and_routes(
+        &self,
+        conf: &ShimConf,
+        link: &Link,
+        tag: u32,
+        sources: &[(IpAddr, IpAddr)],
+    ) -> Result<()> {
+        for addr in conf.addresses() {
+            // nodad: the address must be usable as a route source at once.
+            let added = self.node.addr_add(
+                link.index,
+                IpNetwork::from(addr),
+                AddrOptions { nodad: true },
+            );
+            match added {
+                Err(e) if !e.is_exists() => {
+                    return Err(Error::Netlink {
+                        context: format!("add address {addr} to host shim {:?}", self.name),
+                        source: e,
+                    });
+                }
+                _ => {}
+            }
+        }
+        for (ip, src) in sources {
+            let spec = RouteSpec {
+                oif: Some(link.index),
+                scope: ip.is_ipv4().then_some(Scope::LINK),
+                src: Some(*src),
+                metric: Some(tag),
+                ..RouteSpec::to(IpNetwork::from(*ip))
+            };
+            self.node.route_replace(&spec).context(|| {
+                format!(
+                    "add route to pod address {ip} via host shim {:?}",
+                    self.name
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    /// Our routes via the shim: host routes we added (protocol boot) in the main table.
+    fn routes(&self, link: &Link) -> Result<Vec<Route>> {
+        let mut ours = Vec::new();
+        for family in [IpFamily::V4, IpFamily::V6] {
+            let routes = self
+                .node
+                .route_list(family, RT_TABLE_MAIN)
+                .context(|| format!("list routes via host shim {:?}", self.name))?;
+            ours.extend(routes.into_iter().filter(|r| {
+                r.oif == Some(link.index)
+                    && r.protocol == PROTO_BOOT
+                    && r.dst.prefix() == full_prefix(r.dst)
+            }));
+        }
+        Ok(ours)
+    }
+
+    /// Deletes the routes whose metric `doomed` picks; deletes the shim (and its lock file)
+    /// when no route is left. Caller holds `lock`.
+    fn remove_routes(
+        &self,
+        link: &Link,
+        lock: &ShimLock,
+        doomed: impl Fn(u32) -> bool,
+    ) -> Result<()> {
+        let routes = self.routes(link)?;
+        let mut left = 0usize;
+        for route in &routes {
+            let metric = route.metric.unwrap_or(0);
+            if !doomed(metric) {
+                left += 1;
+                continue;
+            }
+            let spec = RouteSpec {
+                oif: Some(link.index),
+                metric: route.metric,
+                ..RouteSpec::to(route.dst)
+            };
+            match self.node.route_del(&spec) {
+                Err(e) if !e.is_not_found() => {
+                    return Err(Error::Netlink {
+                        context: format!(
+                            "delete route {} via host shim {:?}",
+                            route.dst, self.name
+                        ),
+                        source: e,
+                    });
+                }
+                _ => {}
+            }
+        }
+        if left > 0 {
+            return Ok(());
+        }
+        match self.node.link_del(link.index) {
+            Err(e) if !e.is_not_found() => Err(Error::Netlink {
+                context: format!("delete host shim {:?}", self.name),
+                source: e,
+            }),
+            _ => lock.remove_file(),
+        }
+    }
+}
+
+fn is_shim_kind(link: &Link) -> bool {
+    matches!(&link.kind, Some(LinkKind::Macvlan(info)) if info.mode == MacvlanMode::Bridge)
+}
+
+/// A bridge-mode macvlan whose lower device is `master` (same namespace).
+fn is_shim_on(link: &Link, master: &Link) -> bool {
+    is_shim_kind(link) && link.link_index == Some(master.index) && link.link_netnsid.is_none()
+}
+
+fn full_prefix(net: IpNetwork) -> u8 {
+    if net.is_ipv4() { 32 } else { 128 }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::{Ipv4Addr, Ipv6Addr};
+
+    #[test]
+    fn names_and_tags_are_stable_and_fit() {
+        let n = name("macvlan-conf", "eth1");
+        assert_eq!(n.len(), 11);
+        assert!(looks_like_shim(&n));
+        assert_eq!(n, name("macvlan-conf", "eth1"));
+        assert_ne!(n, name("macvlan-conf", "eth2"));
+        assert_ne!(n, name("other", "eth1"));
+        assert!(!looks_like_shim("mvsfoo"));
+        assert!(!looks_like_shim("mvs0123456G"));
+        assert_ne!(tag("c1", "net1"), tag("c1", "net2"));
+        assert_ne!(tag("c1", "net1"), 0);
+        // FNV-1a reference value ("a" -> 0xe40c292c).
+        assert_eq!(fnv1a(&[b"a"]), 0xe40c_292c);
+    }
+
+    #[test]
+    fn the_pod_gets_a_route_back_only_when_its_subnet_misses_the_shim() {
+        let conf = ShimConf {
+            v4: Some(Ipv4Addr::new(10, 9, 0, 254)),
+            v6: Some("fd00:9::fe".parse::<Ipv6Addr>().unwrap()),
+        };
+        let inside: Vec<IpNetwork> = vec!["10.9.0.5/24".parse().unwrap()];
+        assert!(
+            pod_return_routes(&conf, &inside).is_empty(),
+            "v6 skipped: no v6 address"
+        );
+        let outside: Vec<IpNetwork> = vec![
+            "10.8.0.5/24".parse().unwrap(),
+            "fd00:8::5/64".parse().unwrap(),
+        ];
+        assert_eq!(
+            pod_return_routes(&conf, &outside),
+            vec![
+                "10.9.0.254/32".parse::<IpNetwork>().unwrap(),
+                "fd00:9::fe/128".parse().unwrap()
+            ]
+        );
+    }
+}
