@@ -43,15 +43,29 @@ pub fn apply(commands: Vec<Value>, action: &str) -> Result<()> {
 
 /// The rules of `family table chain`; `None` when the table or chain does not exist.
 pub fn list_chain(family: &str, table: &str, chain: &str) -> Result<Option<Vec<Rule>>> {
-    list(&["-j", "list", "chain", family, table, chain])
+    let doc = list(&["-j", "list", "chain", family, table, chain])?;
+    Ok(doc.as_ref().map(rules_in))
 }
 
-/// Every rule of `family table`; `None` when the table does not exist.
-pub fn list_table(family: &str, table: &str) -> Result<Option<Vec<Rule>>> {
-    list(&["-j", "list", "table", family, table])
+/// A table's chains and rules, as `nft -j list table` shows them.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Listing {
+    /// Chain names.
+    pub chains: Vec<String>,
+    /// Rules of every chain.
+    pub rules: Vec<Rule>,
 }
 
-fn list(args: &[&str]) -> Result<Option<Vec<Rule>>> {
+/// Every chain and rule of `family table`; `None` when the table does not exist.
+pub fn list_table(family: &str, table: &str) -> Result<Option<Listing>> {
+    let doc = list(&["-j", "list", "table", family, table])?;
+    Ok(doc.map(|d| Listing {
+        chains: chains_in(&d),
+        rules: rules_in(&d),
+    }))
+}
+
+fn list(args: &[&str]) -> Result<Option<Value>> {
     let out = tool::run_raw("nft", args, b"")?;
     if !out.status.success() {
         let stderr = String::from_utf8_lossy(&out.stderr);
@@ -69,17 +83,27 @@ fn list(args: &[&str]) -> Result<Option<Vec<Rule>>> {
         action: args.join(" "),
         detail: format!("unreadable JSON output: {e}"),
     })?;
-    Ok(Some(rules_in(&parsed)))
+    Ok(Some(parsed))
+}
+
+fn items(doc: &Value) -> &[Value] {
+    doc.get("nftables")
+        .and_then(Value::as_array)
+        .map(Vec::as_slice)
+        .unwrap_or_default()
+}
+
+/// The chain names in an `nft -j list` document.
+pub fn chains_in(doc: &Value) -> Vec<String> {
+    items(doc)
+        .iter()
+        .filter_map(|item| item.pointer("/chain/name")?.as_str().map(str::to_owned))
+        .collect()
 }
 
 /// The rules in an `nft -j list` document.
 pub fn rules_in(doc: &Value) -> Vec<Rule> {
-    let items = doc
-        .get("nftables")
-        .and_then(Value::as_array)
-        .map(Vec::as_slice)
-        .unwrap_or_default();
-    items
+    items(doc)
         .iter()
         .filter_map(|item| item.get("rule"))
         .filter_map(|r| {
@@ -135,6 +159,7 @@ mod tests {
         )
         .unwrap();
         let rules = rules_in(&doc);
+        assert_eq!(chains_in(&doc), ["c"]);
         assert_eq!(rules.len(), 2);
         assert_eq!(
             (rules[0].handle, rules[0].comment.as_deref()),

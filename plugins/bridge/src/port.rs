@@ -1,0 +1,213 @@
+//! The host veth as a bridge port: master, hairpin, isolation, VLANs, and the bounded wait
+//! until it forwards.
+//!
+//! Hairpin and isolation are always written, true or false, as the reference does, so a port
+//! reused under a new config cannot keep an old flag. VLANs follow the reference at v1.8: with
+//! any VLAN configured and `preserveDefaultVlan` off, every VLAN the kernel put on the new port
+//! (PVID 1) is removed first; `vlan` becomes PVID and untagged; trunk ids are tagged; with a
+//! trunk but no `vlan`, VID 1 stays the untagged native VLAN.
+
+use std::time::{Duration, Instant};
+
+use cni_attach::{Context, NsConn};
+use cni_netlink::{
+    BridgePortSettings, Link, OperState, PortState, VlanId, VlanRange, VlanSpec, VlanTarget,
+};
+
+use crate::config::BridgeConf;
+use crate::device::is_vlan_unsupported;
+use crate::error::{Error, Result};
+
+/// How long the port may take to reach forwarding (the reference polls 0+50+500+1000+1000 ms).
+pub const FORWARDING_TIMEOUT: Duration = Duration::from_millis(3000);
+
+/// What one port gets.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PortSettings {
+    /// Hairpin (reflective relay).
+    pub hairpin: bool,
+    /// Isolated port.
+    pub isolated: bool,
+    /// Access VLAN (PVID, untagged).
+    pub vlan: Option<VlanId>,
+    /// Tagged VLANs.
+    pub trunk: Vec<VlanId>,
+    /// Keep the kernel's default VLAN.
+    pub preserve_default_vlan: bool,
+}
+
+impl PortSettings {
+    /// A pod's port.
+    pub fn pod(conf: &BridgeConf) -> PortSettings {
+        PortSettings {
+            hairpin: conf.hairpin,
+            isolated: conf.port_isolation,
+            vlan: conf.vlan,
+            trunk: conf.trunk.clone(),
+            preserve_default_vlan: conf.preserve_default_vlan,
+        }
+    }
+
+    /// The `<bridge>.<vlan>` gateway's port: untagged in the access VLAN only.
+    pub fn vlan_gateway(conf: &BridgeConf) -> PortSettings {
+        PortSettings {
+            hairpin: false,
+            isolated: false,
+            vlan: conf.vlan,
+            trunk: Vec::new(),
+            preserve_default_vlan: conf.preserve_default_vlan,
+        }
+    }
+
+    fn uses_vlans(&self) -> bool {
+        self.vlan.is_some() || !self.trunk.is_empty()
+    }
+}
+
+/// Enslaves `port` to `bridge` and applies `settings`.
+pub fn attach_port(
+    node: &NsConn,
+    bridge: &Link,
+    port: &Link,
+    settings: &PortSettings,
+) -> Result<()> {
+    node.handle
+        .link_set_master(port.index, bridge.index)
+        .context(|| {
+            format!(
+                "failed to connect {:?} to bridge {}",
+                port.name, bridge.name
+            )
+        })?;
+    let flags = BridgePortSettings {
+        hairpin: Some(settings.hairpin),
+        isolated: Some(settings.isolated),
+        learning: None,
+    };
+    node.handle
+        .bridge_link_set(port.index, &flags)
+        .context(|| {
+            format!(
+                "failed to setup hairpin mode and isolation for {:?}",
+                port.name
+            )
+        })?;
+    if settings.uses_vlans() {
+        apply_vlans(node, port, settings)?;
+    }
+    Ok(())
+}
+
+fn apply_vlans(node: &NsConn, port: &Link, settings: &PortSettings) -> Result<()> {
+    let what = || format!("failed to setup vlan tag on interface {:?}", port.name);
+    let vlan_err = |source: cni_netlink::Error| -> Error {
+        if is_vlan_unsupported(&source) {
+            Error::VlanUnsupported {
+                what: what(),
+                source,
+            }
+        } else {
+            cni_attach::Error::Netlink {
+                context: what(),
+                source,
+            }
+            .into()
+        }
+    };
+    if !settings.preserve_default_vlan {
+        let current = node.handle.bridge_vlan_show(port.index).map_err(vlan_err)?;
+        for v in current.iter().filter_map(|v| VlanId::new(v.vid)) {
+            node.handle
+                .bridge_vlan_del(port.index, VlanRange::one(v), VlanTarget::Port)
+                .map_err(vlan_err)?;
+        }
+    }
+    let native = settings
+        .vlan
+        .or_else(|| VlanId::new(1).filter(|_| !settings.trunk.is_empty()));
+    if let Some(vid) = native {
+        let spec = VlanSpec::Single {
+            vid,
+            pvid: true,
+            untagged: true,
+        };
+        node.handle
+            .bridge_vlan_add(port.index, &spec, VlanTarget::Port)
+            .map_err(vlan_err)?;
+    }
+    for vids in runs(&settings.trunk) {
+        let spec = VlanSpec::Range {
+            vids,
+            untagged: false,
+        };
+        node.handle
+            .bridge_vlan_add(port.index, &spec, VlanTarget::Port)
+            .map_err(vlan_err)?;
+    }
+    Ok(())
+}
+
+/// Consecutive ids as ranges (one request per run instead of one per id).
+pub fn runs(ids: &[VlanId]) -> Vec<VlanRange> {
+    let mut out: Vec<VlanRange> = Vec::new();
+    for &id in ids {
+        if let Some(last) = out.last_mut() {
+            if last.last().get().checked_add(1) == Some(id.get()) {
+                if let Some(r) = VlanRange::new(last.first(), id) {
+                    *last = r;
+                    continue;
+                }
+            }
+        }
+        out.push(VlanRange::one(id));
+    }
+    out
+}
+
+/// Waits until the host veth is operationally up and its bridge port forwards. Without STP
+/// that is immediate once both veth ends are up, but the kernel applies it asynchronously.
+pub fn wait_forwarding(node: &NsConn, host: &Link, timeout: Duration) -> Result<Link> {
+    let start = Instant::now();
+    let mut pause = Duration::from_millis(2);
+    loop {
+        let link = node
+            .handle
+            .link_get(host.index)
+            .context(|| format!("look up {:?}", host.name))?
+            .ok_or_else(|| Error::PortNotForwarding(format!("{:?} is gone", host.name)))?;
+        let state = link.bridge_port.map(|p| p.state);
+        if link.oper_state == OperState::Up && state == Some(PortState::Forwarding) {
+            return Ok(link);
+        }
+        if start.elapsed() >= timeout {
+            return Err(Error::PortNotForwarding(format!(
+                "{:?} oper state {:?}, port state {:?} after {} ms",
+                host.name,
+                link.oper_state,
+                state,
+                start.elapsed().as_millis()
+            )));
+        }
+        std::thread::sleep(pause);
+        pause = (pause * 2).min(Duration::from_millis(100));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trunk_ids_become_runs() {
+        let ids: Vec<VlanId> = [101, 200, 201, 202, 210]
+            .into_iter()
+            .filter_map(VlanId::new)
+            .collect();
+        let r: Vec<(u16, u16)> = runs(&ids)
+            .iter()
+            .map(|r| (r.first().get(), r.last().get()))
+            .collect();
+        assert_eq!(r, [(101, 101), (200, 202), (210, 210)]);
+        assert!(runs(&[]).is_empty());
+    }
+}
