@@ -9,7 +9,7 @@
 //! use them (plugins PR #283).
 
 use cni_attach::{Context, NsConn};
-use cni_netlink::{AddrOptions, BridgeSpec, Link, LinkKind, SysctlKey, VethEnd, VethSpec};
+use cni_netlink::{AddrOptions, BridgeSpec, Link, LinkKind, MacAddr, SysctlKey, VethEnd, VethSpec};
 use ipnetwork::IpNetwork;
 
 use crate::config::BridgeConf;
@@ -127,7 +127,15 @@ pub fn ensure_gateway_addr(node: &NsConn, link: &Link, gw: IpNetwork, force: boo
             .into());
         }
     }
-    if let Some(mac) = link.mac {
+    // Read it now: the MAC may have changed since `link` was fetched (ports joined). A bridge
+    // without ports may still have none (all zero); there is nothing to pin then.
+    let current = node
+        .handle
+        .link_get(link.index)
+        .context(|| format!("look up {:?}", link.name))?
+        .and_then(|l| l.mac)
+        .filter(|m| *m != MacAddr::ZERO);
+    if let Some(mac) = current {
         node.handle
             .link_set_address(link.index, mac)
             .context(|| format!("could not set {:?}'s mac", link.name))?;

@@ -18,15 +18,19 @@ pub fn status(req: &Request) -> Result<(), CniError> {
 }
 
 /// The GC verb. Both steps run; the first failure is reported. A request without
-/// `cni.dev/valid-attachments` (cnitool sends none) means no attachment is valid.
+/// `cni.dev/valid-attachments` (cnitool sends none) removes no rules: an absent list is not
+/// an empty one (host-local reads it the same way, so addresses and rules stay in step).
 pub fn gc(req: &Request) -> Result<(), CniError> {
     config::parse(&req.conf)?;
     let ipam = match req.conf.ipam_type() {
         Some(_) => ipam_gc(req),
         None => Ok(()),
     };
-    // Always: rules of this network may outlive a config that has since turned ipMasq off.
-    let valid = req.conf.valid_attachments.as_deref().unwrap_or_default();
-    let rules = masq::gc(&req.conf.name, valid).map_err(|e| CniError::from(Error::from(e)));
+    // Whatever ipMasq says now: rules of this network may outlive a config that has since
+    // turned it off.
+    let rules = match req.conf.valid_attachments.as_deref() {
+        Some(valid) => masq::gc(&req.conf.name, valid).map_err(|e| CniError::from(Error::from(e))),
+        None => Ok(()),
+    };
     ipam.and(rules)
 }
