@@ -13,5 +13,6 @@
 
 pub mod error;
 pub mod runner;
+pub mod suite;
 
 pub use error::{ConformanceError, Result};

@@ -95,7 +95,10 @@ impl RuntimeConf {
             args.push((key.to_owned(), get(key)));
         }
         for (k, v) in &self.args {
-            match args.iter_mut().find(|(key, val)| key == k && val.is_empty()) {
+            match args
+                .iter_mut()
+                .find(|(key, val)| key == k && val.is_empty())
+            {
                 Some(slot) => slot.1 = v.clone(),
                 None => args.push((k.clone(), v.clone())),
             }

@@ -56,12 +56,18 @@ impl CachedAttachment {
                 obj.insert("netns".into(), json!(self.netns));
             }
             if !self.cni_args.is_empty() {
-                let pairs: Vec<[&str; 2]> =
-                    self.cni_args.iter().map(|(k, v)| [k.as_str(), v.as_str()]).collect();
+                let pairs: Vec<[&str; 2]> = self
+                    .cni_args
+                    .iter()
+                    .map(|(k, v)| [k.as_str(), v.as_str()])
+                    .collect();
                 obj.insert("cniArgs".into(), json!(pairs));
             }
             if !self.capability_args.is_empty() {
-                obj.insert("capabilityArgs".into(), Value::Object(self.capability_args.clone()));
+                obj.insert(
+                    "capabilityArgs".into(),
+                    Value::Object(self.capability_args.clone()),
+                );
             }
             if let Some(result) = &self.result {
                 obj.insert("result".into(), result.clone());
@@ -75,14 +81,24 @@ impl CachedAttachment {
         if v.get("kind")?.as_str()? != KIND_V1 {
             return None;
         }
-        let text = |k: &str| v.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+        let text = |k: &str| {
+            v.get(k)
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned()
+        };
         let cni_args = v
             .get("cniArgs")
             .and_then(Value::as_array)
             .map(|pairs| {
                 pairs
                     .iter()
-                    .filter_map(|p| Some((p.get(0)?.as_str()?.to_owned(), p.get(1)?.as_str()?.to_owned())))
+                    .filter_map(|p| {
+                        Some((
+                            p.get(0)?.as_str()?.to_owned(),
+                            p.get(1)?.as_str()?.to_owned(),
+                        ))
+                    })
                     .collect()
             })
             .unwrap_or_default();
@@ -159,7 +175,12 @@ impl ResultCache {
 
     /// Reads an entry: `Ok(None)` if there is no file (libcni ignores read errors), `Err` if
     /// the file is there but is not a usable entry.
-    pub fn read(&self, network: &str, container_id: &str, ifname: &str) -> Result<Option<CachedAttachment>> {
+    pub fn read(
+        &self,
+        network: &str,
+        container_id: &str,
+        ifname: &str,
+    ) -> Result<Option<CachedAttachment>> {
         let path = self.path(network, container_id, ifname)?;
         let Ok(bytes) = fs::read(&path) else {
             return Ok(None);
@@ -211,7 +232,8 @@ mod tests {
     use std::os::unix::fs::PermissionsExt;
 
     fn scratch() -> PathBuf {
-        let dir = std::env::temp_dir().join(format!("cni-conformance-cache-{}", std::process::id()));
+        let dir =
+            std::env::temp_dir().join(format!("cni-conformance-cache-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
         dir
     }
@@ -239,7 +261,10 @@ mod tests {
         assert!(raw.get("capabilityArgs").is_none());
         let mode = |p: &Path| fs::metadata(p).unwrap().permissions().mode() & 0o777;
         assert_eq!((mode(&file), mode(&dir.join("results"))), (0o600, 0o700));
-        assert_eq!(cache.read("net", "c1", "eth0").unwrap(), Some(entry.clone()));
+        assert_eq!(
+            cache.read("net", "c1", "eth0").unwrap(),
+            Some(entry.clone())
+        );
         assert_eq!(cache.list(), vec![entry]);
         cache.remove("net", "c1", "eth0").unwrap();
         cache.remove("net", "c1", "eth0").unwrap();

@@ -162,7 +162,10 @@ impl NetworkConfigList {
                 let bytes =
                     std::fs::read(&file).map_err(|e| ConformanceError::io("read", &file, e))?;
                 let value = serde_json::from_slice(&bytes).map_err(|e| {
-                    config_err(format!("error parsing configuration {}: {e}", file.display()))
+                    config_err(format!(
+                        "error parsing configuration {}: {e}",
+                        file.display()
+                    ))
                 })?;
                 list.plugins.push(PluginConfig::from_value(value)?);
             }
@@ -175,7 +178,10 @@ impl NetworkConfigList {
 
     /// The plugin types in chain order, e.g. `["bridge", "portmap"]`.
     pub fn plugin_types(&self) -> Vec<&str> {
-        self.plugins.iter().map(|p| p.plugin_type.as_str()).collect()
+        self.plugins
+            .iter()
+            .map(|p| p.plugin_type.as_str())
+            .collect()
     }
 }
 
@@ -207,7 +213,11 @@ fn negotiate(raw: &Map<String, Value>) -> Result<String> {
                 "error parsing configuration list: invalid type for cniVersions index {i}"
             )));
         };
-        push_usable(&mut usable, v, &format!("cniVersions entry {v} at index {i}"))?;
+        push_usable(
+            &mut usable,
+            v,
+            &format!("cniVersions entry {v} at index {i}"),
+        )?;
     }
     if let Some(v) = declared_entry {
         push_usable(&mut usable, v, &format!("cniVersion {v}"))?;
@@ -286,14 +296,19 @@ mod tests {
         let cases = [
             (json!({"plugins": [{"type": "x"}]}), "no name"),
             (json!({"name": "n", "plugins": []}), "no plugins in list"),
-            (json!({"name": "n", "plugins": [{"ipam": {}}]}), "missing 'type'"),
+            (
+                json!({"name": "n", "plugins": [{"ipam": {}}]}),
+                "missing 'type'",
+            ),
             (
                 json!({"name": "n", "disableCheck": "yes", "plugins": [{"type": "x"}]}),
                 "invalid value",
             ),
         ];
         for (conf, want) in cases {
-            let err = NetworkConfigList::from_value(&conf).unwrap_err().to_string();
+            let err = NetworkConfigList::from_value(&conf)
+                .unwrap_err()
+                .to_string();
             assert!(err.contains(want), "{conf}: {err}");
         }
     }
@@ -313,7 +328,10 @@ mod tests {
     fn legacy_conf_becomes_a_one_plugin_list() {
         let conf = br#"{"cniVersion":"0.3.0","name":"basic","type":"ptp","ipMasq":true}"#;
         let list = NetworkConfigList::from_conf_bytes(conf).unwrap();
-        assert_eq!((list.name.as_str(), list.cni_version.as_str()), ("basic", "0.3.0"));
+        assert_eq!(
+            (list.name.as_str(), list.cni_version.as_str()),
+            ("basic", "0.3.0")
+        );
         assert_eq!(list.plugin_types(), vec!["ptp"]);
         assert_eq!(list.plugins[0].raw["ipMasq"], true);
     }

@@ -73,7 +73,10 @@ pub(crate) fn run(node: &Ns, plugin: &str, inv: &Invocation, stdin: &[u8]) -> Re
     Ok(ExecRecord {
         plugin: plugin.to_owned(),
         verb,
-        cni_env: env.into_iter().filter(|(k, _)| k.starts_with("CNI_")).collect(),
+        cni_env: env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("CNI_"))
+            .collect(),
         stdin: String::from_utf8_lossy(stdin).into_owned(),
         run,
     })
@@ -121,7 +124,12 @@ pub fn interpret(plugin: &str, verb: Command, run: &PluginRun) -> Result<Option<
             ),
         });
     };
-    let text = |k: &str| obj.get(k).and_then(Value::as_str).unwrap_or_default().to_owned();
+    let text = |k: &str| {
+        obj.get(k)
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned()
+    };
     Err(ConformanceError::Plugin {
         plugin: plugin.to_owned(),
         verb,

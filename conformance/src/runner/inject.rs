@@ -39,7 +39,10 @@ pub fn build_one(
 }
 
 /// The plugin's `runtimeConfig`: declared capabilities the runtime has arguments for.
-pub fn runtime_config(plugin: &PluginConfig, capability_args: &Map<String, Value>) -> Map<String, Value> {
+pub fn runtime_config(
+    plugin: &PluginConfig,
+    capability_args: &Map<String, Value>,
+) -> Map<String, Value> {
     plugin
         .capabilities()
         .into_iter()
@@ -49,7 +52,11 @@ pub fn runtime_config(plugin: &PluginConfig, capability_args: &Map<String, Value
 
 /// The config for a STATUS exec, or a GC exec when `gc_keys` is given: each `(key, value)` is
 /// inserted as is.
-pub fn build_bare(list: &NetworkConfigList, plugin: &PluginConfig, gc_keys: &[(&str, Value)]) -> Value {
+pub fn build_bare(
+    list: &NetworkConfigList,
+    plugin: &PluginConfig,
+    gc_keys: &[(&str, Value)],
+) -> Value {
     let mut conf = base(list, plugin);
     for (key, value) in gc_keys {
         conf.insert((*key).to_owned(), value.clone());
@@ -93,7 +100,12 @@ mod tests {
         assert_eq!(first["name"], "net");
         assert_eq!(first["cniVersion"], "1.0.0");
         assert!(first.get("prevResult").is_none());
-        let second = build_one(&list, &list.plugins[1], Some(&json!({"cniVersion": "1.0.0"})), caps);
+        let second = build_one(
+            &list,
+            &list.plugins[1],
+            Some(&json!({"cniVersion": "1.0.0"})),
+            caps,
+        );
         assert!(second.get("runtimeConfig").is_none());
         assert_eq!(second["prevResult"]["cniVersion"], "1.0.0");
     }
@@ -105,7 +117,10 @@ mod tests {
         let conf = build_bare(
             &list,
             &list.plugins[1],
-            &[(VALID_ATTACHMENTS, valid.clone()), (OLD_ATTACHMENTS, valid.clone())],
+            &[
+                (VALID_ATTACHMENTS, valid.clone()),
+                (OLD_ATTACHMENTS, valid.clone()),
+            ],
         );
         assert_eq!(conf[VALID_ATTACHMENTS], valid);
         assert_eq!(conf[OLD_ATTACHMENTS], valid);

@@ -55,8 +55,8 @@ pub enum GcKeys {
 /// A runtime on one node: plugin directories, a result cache, and the node namespace the
 /// plugins run in.
 #[derive(Debug)]
-pub struct Runtime<'n> {
-    node: &'n Ns,
+pub struct Runtime {
+    node: Ns,
     path: Vec<PathBuf>,
     cache: ResultCache,
     gc_keys: GcKeys,
@@ -64,12 +64,12 @@ pub struct Runtime<'n> {
     trace: Mutex<Vec<ExecRecord>>,
 }
 
-impl<'n> Runtime<'n> {
+impl Runtime {
     /// A runtime running plugins found in `path` (in order, like `CNI_PATH`) inside `node`,
     /// caching results under `cache_dir`.
-    pub fn new(node: &'n Ns, path: Vec<PathBuf>, cache_dir: impl Into<PathBuf>) -> Runtime<'n> {
+    pub fn new(node: &Ns, path: Vec<PathBuf>, cache_dir: impl Into<PathBuf>) -> Runtime {
         Runtime {
-            node,
+            node: node.clone(),
             path,
             cache: ResultCache::new(cache_dir),
             gc_keys: GcKeys::Both,
@@ -79,20 +79,20 @@ impl<'n> Runtime<'n> {
     }
 
     /// Sends these GC keys from now on.
-    pub fn with_gc_keys(mut self, keys: GcKeys) -> Runtime<'n> {
+    pub fn with_gc_keys(mut self, keys: GcKeys) -> Runtime {
         self.gc_keys = keys;
         self
     }
 
     /// Bounds each plugin exec.
-    pub fn with_timeout(mut self, timeout: Duration) -> Runtime<'n> {
+    pub fn with_timeout(mut self, timeout: Duration) -> Runtime {
         self.timeout = timeout;
         self
     }
 
     /// The node namespace plugins run in.
-    pub fn node(&self) -> &'n Ns {
-        self.node
+    pub fn node(&self) -> &Ns {
+        &self.node
     }
 
     /// The result cache.
@@ -117,7 +117,13 @@ impl<'n> Runtime<'n> {
 
     /// The exec libcni would make: all six `CNI_*` variables (empty when not applicable), the
     /// joined plugin path, a fixed `PATH`, and `stdin`. Cases may alter it before [`Self::run`].
-    pub fn invocation(&self, plugin_type: &str, verb: Command, rt: &RuntimeConf, stdin: &[u8]) -> Result<Invocation> {
+    pub fn invocation(
+        &self,
+        plugin_type: &str,
+        verb: Command,
+        rt: &RuntimeConf,
+        stdin: &[u8],
+    ) -> Result<Invocation> {
         Ok(Invocation::new(self.find(plugin_type)?, verb.as_str())
             .container_id(&rt.container_id)
             .netns(&rt.netns)
@@ -131,7 +137,7 @@ impl<'n> Runtime<'n> {
     /// Runs an invocation in the node namespace and records it. `stdin` must be what the
     /// invocation carries (kept for the record).
     pub fn run(&self, plugin_type: &str, inv: &Invocation, stdin: &[u8]) -> Result<ExecRecord> {
-        let record = exec::run(self.node, plugin_type, inv, stdin)?;
+        let record = exec::run(&self.node, plugin_type, inv, stdin)?;
         self.trace
             .lock()
             .unwrap_or_else(|p| p.into_inner())
@@ -140,7 +146,13 @@ impl<'n> Runtime<'n> {
     }
 
     /// One plugin exec with libcni's environment and `conf` on stdin, read as libcni reads it.
-    pub fn exec(&self, plugin_type: &str, verb: Command, rt: &RuntimeConf, conf: &Value) -> Result<Option<Value>> {
+    pub fn exec(
+        &self,
+        plugin_type: &str,
+        verb: Command,
+        rt: &RuntimeConf,
+        conf: &Value,
+    ) -> Result<Option<Value>> {
         let stdin = conf.to_string().into_bytes();
         let inv = self.invocation(plugin_type, verb, rt, &stdin)?;
         let record = self.run(plugin_type, &inv, &stdin)?;

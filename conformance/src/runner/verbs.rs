@@ -13,7 +13,7 @@ use crate::error::{ConformanceError, Result};
 const V0_4_0: version::Semver = (0, 4, 0);
 const V1_1_0: version::Semver = (1, 1, 0);
 
-impl Runtime<'_> {
+impl Runtime {
     /// ADD: each plugin in order, the previous one's result as `prevResult`; stops at the first
     /// error (the runtime then owes a DEL). The final result is cached and returned.
     pub fn add(&self, list: &NetworkConfigList, rt: &RuntimeConf) -> Result<Value> {
@@ -112,7 +112,12 @@ impl Runtime<'_> {
         }
         for plugin in &list.plugins {
             let conf = inject::build_bare(list, plugin, &[]);
-            self.exec(&plugin.plugin_type, Command::Status, &RuntimeConf::default(), &conf)?;
+            self.exec(
+                &plugin.plugin_type,
+                Command::Status,
+                &RuntimeConf::default(),
+                &conf,
+            )?;
         }
         Ok(())
     }
@@ -122,6 +127,16 @@ impl Runtime<'_> {
     /// on, GC on every plugin with the valid set under the configured keys (no key at all when
     /// `valid` is `None`). Goes on past errors and returns them together.
     pub fn gc(&self, list: &NetworkConfigList, valid: Option<&[GcAttachment]>) -> Result<()> {
+        self.gc_with_keys(list, valid, self.gc_keys)
+    }
+
+    /// [`Runtime::gc`] sending the valid set under `keys` this once.
+    pub fn gc_with_keys(
+        &self,
+        list: &NetworkConfigList,
+        valid: Option<&[GcAttachment]>,
+        keys: GcKeys,
+    ) -> Result<()> {
         if list.disable_gc {
             return Ok(());
         }
@@ -146,10 +161,15 @@ impl Runtime<'_> {
             }
         }
         if version::at_least(&list.cni_version, V1_1_0).unwrap_or(false) {
-            let keys = self.gc_key_values(valid);
+            let keys = gc_key_values(valid, keys);
             for plugin in &list.plugins {
                 let conf = inject::build_bare(list, plugin, &keys);
-                if let Err(e) = self.exec(&plugin.plugin_type, Command::Gc, &RuntimeConf::default(), &conf) {
+                if let Err(e) = self.exec(
+                    &plugin.plugin_type,
+                    Command::Gc,
+                    &RuntimeConf::default(),
+                    &conf,
+                ) {
                     errors.push(e);
                 }
             }
@@ -158,18 +178,6 @@ impl Runtime<'_> {
             0 => Ok(()),
             1 => Err(errors.remove(0)),
             _ => Err(ConformanceError::Many(errors)),
-        }
-    }
-
-    fn gc_key_values(&self, valid: Option<&[GcAttachment]>) -> Vec<(&'static str, Value)> {
-        let Some(valid) = valid else {
-            return Vec::new();
-        };
-        let value = json!(valid);
-        match self.gc_keys {
-            GcKeys::Both => vec![(VALID_ATTACHMENTS, value.clone()), (OLD_ATTACHMENTS, value)],
-            GcKeys::SpecOnly => vec![(VALID_ATTACHMENTS, value)],
-            GcKeys::OldOnly => vec![(OLD_ATTACHMENTS, value)],
         }
     }
 
@@ -197,7 +205,11 @@ impl Runtime<'_> {
     /// libcni `ValidateNetworkList`: every plugin is found and lists the list's version
     /// (exactly; an absent version means 0.1.0). Returns the capabilities the list declares.
     pub fn validate(&self, list: &NetworkConfigList) -> Result<Vec<String>> {
-        let want = if list.cni_version.is_empty() { "0.1.0" } else { &list.cni_version };
+        let want = if list.cni_version.is_empty() {
+            "0.1.0"
+        } else {
+            &list.cni_version
+        };
         let mut errors = Vec::new();
         let mut caps: Vec<String> = Vec::new();
         for plugin in &list.plugins {
@@ -228,7 +240,11 @@ impl Runtime<'_> {
 
     /// The cached result of an attachment, converted to the list's version as libcni does
     /// before using it as `prevResult`. `Ok(None)` when nothing is cached.
-    pub fn cached_result(&self, list: &NetworkConfigList, rt: &RuntimeConf) -> Result<Option<Value>> {
+    pub fn cached_result(
+        &self,
+        list: &NetworkConfigList,
+        rt: &RuntimeConf,
+    ) -> Result<Option<Value>> {
         let Some(entry) = self.cache.read(&list.name, &rt.container_id, &rt.ifname)? else {
             return Ok(None);
         };
@@ -245,10 +261,24 @@ impl Runtime<'_> {
             .map_err(|e| cache_err(format!("failed to convert cached result: {e}")))?;
         let model = CniResult::from_json(&raw, target)
             .map_err(|e| cache_err(format!("failed to read cached result: {}", e.msg)))?;
-        model
-            .to_json(target)
-            .map(Some)
-            .map_err(|e| cache_err(format!("failed to convert cached result to config version {target}: {}", e.msg)))
+        model.to_json(target).map(Some).map_err(|e| {
+            cache_err(format!(
+                "failed to convert cached result to config version {target}: {}",
+                e.msg
+            ))
+        })
+    }
+}
+
+fn gc_key_values(valid: Option<&[GcAttachment]>, keys: GcKeys) -> Vec<(&'static str, Value)> {
+    let Some(valid) = valid else {
+        return Vec::new();
+    };
+    let value = json!(valid);
+    match keys {
+        GcKeys::Both => vec![(VALID_ATTACHMENTS, value.clone()), (OLD_ATTACHMENTS, value)],
+        GcKeys::SpecOnly => vec![(VALID_ATTACHMENTS, value)],
+        GcKeys::OldOnly => vec![(OLD_ATTACHMENTS, value)],
     }
 }
 
@@ -261,9 +291,14 @@ fn read_result(plugin: &str, out: Option<Value>, list_version: &str) -> Result<V
         detail,
     };
     let Some(Value::Object(mut obj)) = out else {
-        return Err(bad("ADD succeeded without a JSON object result on stdout".into()));
+        return Err(bad(
+            "ADD succeeded without a JSON object result on stdout".into()
+        ));
     };
-    let declared = obj.get("cniVersion").and_then(Value::as_str).unwrap_or_default();
+    let declared = obj
+        .get("cniVersion")
+        .and_then(Value::as_str)
+        .unwrap_or_default();
     if declared.is_empty() {
         obj.insert("cniVersion".into(), Value::String(list_version.to_owned()));
     }
@@ -272,7 +307,8 @@ fn read_result(plugin: &str, out: Option<Value>, list_version: &str) -> Result<V
     let known: SpecVersion = version
         .parse()
         .map_err(|_| bad(format!("unsupported CNI result version {version:?}")))?;
-    CniResult::from_json(&value, known).map_err(|e| bad(format!("result does not decode: {}", e.msg)))?;
+    CniResult::from_json(&value, known)
+        .map_err(|e| bad(format!("result does not decode: {}", e.msg)))?;
     Ok(value)
 }
 
@@ -285,7 +321,11 @@ fn decode_version_info(plugin: &str, out: Option<Value>) -> Result<Value> {
     let Some(info) = out else {
         return Err(bad("empty output"));
     };
-    if info.get("cniVersion").and_then(Value::as_str).is_none_or(str::is_empty) {
+    if info
+        .get("cniVersion")
+        .and_then(Value::as_str)
+        .is_none_or(str::is_empty)
+    {
         return Err(bad("missing field cniVersion"));
     }
     let listed = info
