@@ -7,8 +7,8 @@
 
 use cni_attach::masq::{self, MasqOwner};
 use cni_attach::{
-    Context, LinkGuard, NsConn, PodOptions, VethRequest, configure_pod_interface, create_veth,
-    enable_forwarding, mac, plan_gateways, requested_mac,
+    Context, Gateways, LinkGuard, NsConn, PodOptions, VethRequest, configure_pod_interface,
+    create_veth, enable_forwarding, mac, plan_gateways, requested_mac,
 };
 use cni_netlink::{Link, MacAddr};
 use cni_spec::{CniError, CniResult, Interface, IpamReservation, Request, ipam_add};
@@ -119,46 +119,17 @@ impl Attach<'_> {
             spoof.setup(&veth.host.name, pod_mac)?;
         }
 
-        // Container side.
+        // Container side, then the node side of routing.
         let gateways = plan_gateways(
             result,
             POD_INDEX,
             self.conf.is_gateway,
             self.conf.is_default_gateway,
         );
-        if !result.ips.is_empty() {
-            let options = PodOptions {
-                enable_dad: self.conf.enable_dad,
-                ndisc_notify: false,
-            };
-            configure_pod_interface(self.pod, &veth.pod, result, POD_INDEX, options)?;
-        } else if !self.conf.disable_container_interface {
-            self.pod
-                .handle
-                .link_set_up(veth.pod.index)
-                .context(|| format!("failed to set {:?} up", self.ifname))?;
-        }
+        self.configure_pod(&veth.pod, result)?;
+        let vlan_gateway = self.own_gateways(&bridge, &gateways)?;
 
-        // Node side: gateway addresses, forwarding, masquerading.
-        let mut extra = Vec::new();
-        if self.conf.is_gateway && gateways.all().next().is_some() {
-            let target = match self.conf.vlan {
-                Some(_) => {
-                    let gw_link = device::ensure_vlan_gateway(self.node, &bridge, self.conf)?;
-                    extra.push(interface(&gw_link, None));
-                    gw_link
-                }
-                None => bridge.clone(),
-            };
-            for gw in gateways.all() {
-                device::ensure_gateway_addr(self.node, &target, *gw, self.conf.force_address)?;
-            }
-            enable_forwarding(
-                &self.node.netns,
-                !gateways.v4.is_empty(),
-                !gateways.v6.is_empty(),
-            )?;
-        }
+        // Masquerading, last of the node-side steps.
         let owner = MasqOwner {
             network: &self.req.conf.name,
             ifname: self.ifname,
@@ -182,7 +153,7 @@ impl Attach<'_> {
         let bridge = device::bridge_by_name(self.node, &self.conf.bridge)?;
         let pod_iface = interface(&veth.pod, Some(self.sandbox.clone()));
         result.interfaces = vec![interface(&bridge, None), interface(&host, None), pod_iface];
-        result.interfaces.extend(extra);
+        result.interfaces.extend(vlan_gateway);
         if let Some(dns) = self.req.conf.dns.as_ref().filter(|d| !d.is_empty()) {
             result.dns = dns.clone();
         }
@@ -190,6 +161,48 @@ impl Attach<'_> {
         spoof_guard.disarm();
         masq_guard.disarm();
         Ok(())
+    }
+
+    /// Addresses, routes and link state inside the pod; L2 only brings the link up.
+    fn configure_pod(&self, link: &Link, result: &CniResult) -> Result<()> {
+        if !result.ips.is_empty() {
+            let options = PodOptions {
+                enable_dad: self.conf.enable_dad,
+                ndisc_notify: false,
+            };
+            configure_pod_interface(self.pod, link, result, POD_INDEX, options)?;
+        } else if !self.conf.disable_container_interface {
+            self.pod
+                .handle
+                .link_set_up(link.index)
+                .context(|| format!("failed to set {:?} up", self.ifname))?;
+        }
+        Ok(())
+    }
+
+    /// With `isGateway`: the gateway addresses on the bridge (or on `<bridge>.<vlan>`, which
+    /// is then returned for the result) and forwarding for their families.
+    fn own_gateways(&self, bridge: &Link, gateways: &Gateways) -> Result<Option<Interface>> {
+        if !self.conf.is_gateway || gateways.all().next().is_none() {
+            return Ok(None);
+        }
+        let (target, reported) = match self.conf.vlan {
+            Some(_) => {
+                let gw_link = device::ensure_vlan_gateway(self.node, bridge, self.conf)?;
+                let entry = interface(&gw_link, None);
+                (gw_link, Some(entry))
+            }
+            None => (bridge.clone(), None),
+        };
+        for gw in gateways.all() {
+            device::ensure_gateway_addr(self.node, &target, *gw, self.conf.force_address)?;
+        }
+        enable_forwarding(
+            &self.node.netns,
+            !gateways.v4.is_empty(),
+            !gateways.v6.is_empty(),
+        )?;
+        Ok(reported)
     }
 }
 
