@@ -19,6 +19,17 @@ use crate::error::{Error, Result};
 /// removes the locks with them.
 pub const LOCK_DIR: &str = "/run/cni/macvlan";
 
+/// Environment variable that moves [`LOCK_DIR`] (tests give each sandbox its own; a host
+/// whose /run is not a tmpfs may point it at one).
+pub const LOCK_DIR_ENV: &str = "CNI_MACVLAN_LOCK_DIR";
+
+/// The lock directory in effect.
+pub fn lock_dir() -> PathBuf {
+    std::env::var_os(LOCK_DIR_ENV)
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| PathBuf::from(LOCK_DIR), PathBuf::from)
+}
+
 /// A held lock on one shim; released on drop.
 #[derive(Debug)]
 pub struct ShimLock {

@@ -21,8 +21,9 @@
 //! - The routes are the state: the shim is created on the first ADD and deleted when no route
 //!   via it remains. Nothing is counted in a file a crash could leave wrong, and a reboot, which
 //!   forgets routes, forgets the shim too.
-//! - Every change happens under an exclusive lock per shim (`lock.rs`): two ADDs never both
-//!   create it, and a DEL never deletes it under an ADD that is adding a route.
+//! - Every change happens under an exclusive lock per shim (`lock.rs`, a file under
+//!   `/run/cni/macvlan`): two ADDs never both create it, and a DEL never deletes it under an
+//!   ADD that is adding a route.
 //!
 //! # The return path
 //! Node -> pod: the node's route to the pod's /32 (more specific than the master's subnet
@@ -45,7 +46,6 @@ mod lock;
 use std::collections::HashSet;
 use std::net::IpAddr;
 use std::os::unix::fs::MetadataExt;
-use std::path::PathBuf;
 
 use cni_netlink::{
     AddrOptions, Handle, IpFamily, Link, LinkKind, MacvlanMode, MacvlanSpec, RT_TABLE_MAIN, Route,
@@ -57,8 +57,8 @@ use crate::config::ShimConf;
 use crate::error::{Context, Error, Result};
 use crate::master;
 
-pub use lock::LOCK_DIR;
 use lock::ShimLock;
+pub use lock::{LOCK_DIR, LOCK_DIR_ENV, lock_dir};
 
 /// Prefix of every shim's name.
 pub const SHIM_PREFIX: &str = "mvs";
@@ -184,14 +184,21 @@ impl<'a> Shim<'a> {
                 node,
                 name: link.name.clone(),
             };
-            let outcome = shim.lock().and_then(|lock| {
-                let ours = shim.routes(&link)?.iter().any(|r| r.metric == Some(tag));
-                // Only a shim that carried this attachment may be torn down by it: a link
-                // that merely looks like a shim is never touched.
-                if ours {
-                    shim.remove_routes(&link, &lock, |metric| metric == tag)?;
+            // Look before locking: only a shim that carries this attachment is locked, and only
+            // such a shim may be torn down by it (a link that merely looks like one never is).
+            let outcome = shim.routes(&link).and_then(|routes| {
+                if !routes.iter().any(|r| r.metric == Some(tag)) {
+                    return Ok(());
                 }
-                Ok(())
+                let lock = shim.lock()?;
+                // Under the lock, look again: another DEL may have removed the shim meanwhile,
+                // and its index must not be trusted any more.
+                match shim.link()? {
+                    Some(now) if is_shim_kind(&now) => {
+                        shim.remove_routes(&now, &lock, |metric| metric == tag)
+                    }
+                    _ => Ok(()),
+                }
             });
             if let Err(e) = outcome {
                 first_error.get_or_insert(e);
@@ -245,7 +252,7 @@ impl<'a> Shim<'a> {
                 source,
             })?
             .ino();
-        ShimLock::acquire(PathBuf::from(LOCK_DIR).join(format!("{}-{ino}.lock", self.name)))
+        ShimLock::acquire(lock_dir().join(format!("{}-{ino}.lock", self.name)))
     }
 
     fn link(&self) -> Result<Option<Link>> {
