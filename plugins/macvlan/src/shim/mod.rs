@@ -42,64 +42,22 @@
 //! (`add.rs`, `del.rs`, `gc.rs`, `check.rs`).
 
 mod lock;
+mod names;
+mod state;
 
 use std::collections::HashSet;
 use std::net::IpAddr;
-use std::os::unix::fs::MetadataExt;
 
-use cni_netlink::{
-    AddrOptions, Handle, IpFamily, Link, LinkKind, MacvlanMode, MacvlanSpec, RT_TABLE_MAIN, Route,
-    RouteSpec, Scope,
-};
+use cni_netlink::{Handle, Link};
 use ipnetwork::IpNetwork;
 
 use crate::config::ShimConf;
 use crate::error::{Context, Error, Result};
-use crate::master;
 
-use lock::ShimLock;
 pub use lock::{LOCK_DIR, LOCK_DIR_ENV, lock_dir};
-
-/// Prefix of every shim's name.
-pub const SHIM_PREFIX: &str = "mvs";
-
-/// `rtm_protocol` of routes we add (`boot`, what `ip route add` uses).
-const PROTO_BOOT: u8 = 3;
-
-/// An attachment's tag: the metric of its shim routes.
-pub fn tag(container_id: &str, ifname: &str) -> u32 {
-    match fnv1a(&[container_id.as_bytes(), b"/", ifname.as_bytes()]) {
-        // Metric 0 reads back as "no metric" (and means 1024 to IPv6); never use it.
-        0 => 1,
-        h => h,
-    }
-}
-
-/// The shim's name for a network on a master: `mvs` + 8 hex digits (fits IFNAMSIZ).
-pub fn name(network: &str, master: &str) -> String {
-    let hash = fnv1a(&[network.as_bytes(), b"\0", master.as_bytes()]);
-    format!("{SHIM_PREFIX}{hash:08x}")
-}
-
-/// Whether `name` has the shape of a shim's name.
-fn looks_like_shim(name: &str) -> bool {
-    name.strip_prefix(SHIM_PREFIX).is_some_and(|hex| {
-        hex.len() == 8
-            && hex
-                .bytes()
-                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
-    })
-}
-
-/// 32-bit FNV-1a: a stable, dependency-free name hash (not a security boundary).
-fn fnv1a(parts: &[&[u8]]) -> u32 {
-    let mut h: u32 = 0x811c_9dc5;
-    for byte in parts.iter().flat_map(|p| p.iter()) {
-        h ^= u32::from(*byte);
-        h = h.wrapping_mul(0x0100_0193);
-    }
-    h
-}
+use names::looks_like_shim;
+pub use names::{SHIM_PREFIX, name, tag};
+use state::{is_shim_kind, is_shim_on};
 
 /// The host routes the pod needs back to the shim: one per shim address that none of the pod's
 /// subnets (of that family) covers, and only for families the pod has an address in.
@@ -240,199 +198,12 @@ impl<'a> Shim<'a> {
         }
         Ok(())
     }
-
-    /// The shim's lock; the file name carries the node namespace's inode, so tests that run
-    /// many "nodes" on one machine do not wait for each other.
-    fn lock(&self) -> Result<ShimLock> {
-        let own_ns = "/proc/thread-self/ns/net";
-        let ino = std::fs::metadata(own_ns)
-            .map_err(|source| Error::Lock {
-                action: "stat",
-                path: own_ns.into(),
-                source,
-            })?
-            .ino();
-        ShimLock::acquire(lock_dir().join(format!("{}-{ino}.lock", self.name)))
-    }
-
-    fn link(&self) -> Result<Option<Link>> {
-        self.node
-            .link_get(self.name.as_str())
-            .context(|| format!("look up host shim {:?}", self.name))
-    }
-
-    /// The shim link, created (bridge mode, up) if missing; an existing one must be ours.
-    fn ensure_link(&self, master: &Link) -> Result<Link> {
-        if let Some(link) = self.link()? {
-            if !is_shim_on(&link, master) {
-                return Err(Error::Shim(format!(
-                    "host shim {:?} exists but is not a bridge-mode macvlan on master {:?}; \
-                     delete it (ip link del {}) and retry",
-                    self.name, master.name, self.name
-                )));
-            }
-            if !link.admin_up {
-                self.node
-                    .link_set_up(link.index)
-                    .context(|| format!("set host shim {:?} up", self.name))?;
-            }
-            return Ok(link);
-        }
-        let spec = MacvlanSpec::new(&self.name, master.index, MacvlanMode::Bridge);
-        self.node
-            .link_add_macvlan(&spec)
-            .map_err(|e| master::explain_create_error(master, false, e))?;
-        let link = self.link()?.ok_or_else(|| {
-            Error::Shim(format!(
-                "host shim {:?} vanished right after creation",
-                self.name
-            ))
-        })?;
-        self.node
-            .link_set_up(link.index)
-            .context(|| format!("set host shim {:?} up", self.name))?;
-        Ok(link)
-    }
-
-    fn add_addresses_and_routes(
-        &self,
-        conf: &ShimConf,
-        link: &Link,
-        tag: u32,
-        sources: &[(IpAddr, IpAddr)],
-    ) -> Result<()> {
-        for addr in conf.addresses() {
-            // nodad: the address must be usable as a route source at once.
-            let added = self.node.addr_add(
-                link.index,
-                IpNetwork::from(addr),
-                AddrOptions { nodad: true },
-            );
-            match added {
-                Err(e) if !e.is_exists() => {
-                    return Err(Error::Netlink {
-                        context: format!("add address {addr} to host shim {:?}", self.name),
-                        source: e,
-                    });
-                }
-                _ => {}
-            }
-        }
-        for (ip, src) in sources {
-            let spec = RouteSpec {
-                oif: Some(link.index),
-                scope: ip.is_ipv4().then_some(Scope::LINK),
-                src: Some(*src),
-                metric: Some(tag),
-                ..RouteSpec::to(IpNetwork::from(*ip))
-            };
-            self.node.route_replace(&spec).context(|| {
-                format!(
-                    "add route to pod address {ip} via host shim {:?}",
-                    self.name
-                )
-            })?;
-        }
-        Ok(())
-    }
-
-    /// Our routes via the shim: host routes we added (protocol boot) in the main table.
-    fn routes(&self, link: &Link) -> Result<Vec<Route>> {
-        let mut ours = Vec::new();
-        for family in [IpFamily::V4, IpFamily::V6] {
-            let routes = self
-                .node
-                .route_list(family, RT_TABLE_MAIN)
-                .context(|| format!("list routes via host shim {:?}", self.name))?;
-            ours.extend(routes.into_iter().filter(|r| {
-                r.oif == Some(link.index)
-                    && r.protocol == PROTO_BOOT
-                    && r.dst.prefix() == full_prefix(r.dst)
-            }));
-        }
-        Ok(ours)
-    }
-
-    /// Deletes the routes whose metric `doomed` picks; deletes the shim (and its lock file)
-    /// when no route is left. Caller holds `lock`.
-    fn remove_routes(
-        &self,
-        link: &Link,
-        lock: &ShimLock,
-        doomed: impl Fn(u32) -> bool,
-    ) -> Result<()> {
-        let routes = self.routes(link)?;
-        let mut left = 0usize;
-        for route in &routes {
-            let metric = route.metric.unwrap_or(0);
-            if !doomed(metric) {
-                left += 1;
-                continue;
-            }
-            let spec = RouteSpec {
-                oif: Some(link.index),
-                metric: route.metric,
-                ..RouteSpec::to(route.dst)
-            };
-            match self.node.route_del(&spec) {
-                Err(e) if !e.is_not_found() => {
-                    return Err(Error::Netlink {
-                        context: format!(
-                            "delete route {} via host shim {:?}",
-                            route.dst, self.name
-                        ),
-                        source: e,
-                    });
-                }
-                _ => {}
-            }
-        }
-        if left > 0 {
-            return Ok(());
-        }
-        match self.node.link_del(link.index) {
-            Err(e) if !e.is_not_found() => Err(Error::Netlink {
-                context: format!("delete host shim {:?}", self.name),
-                source: e,
-            }),
-            _ => lock.remove_file(),
-        }
-    }
-}
-
-fn is_shim_kind(link: &Link) -> bool {
-    matches!(&link.kind, Some(LinkKind::Macvlan(info)) if info.mode == MacvlanMode::Bridge)
-}
-
-/// A bridge-mode macvlan whose lower device is `master` (same namespace).
-fn is_shim_on(link: &Link, master: &Link) -> bool {
-    is_shim_kind(link) && link.link_index == Some(master.index) && link.link_netnsid.is_none()
-}
-
-fn full_prefix(net: IpNetwork) -> u8 {
-    if net.is_ipv4() { 32 } else { 128 }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use std::net::{Ipv4Addr, Ipv6Addr};
-
-    #[test]
-    fn names_and_tags_are_stable_and_fit() {
-        let n = name("macvlan-conf", "eth1");
-        assert_eq!(n.len(), 11);
-        assert!(looks_like_shim(&n));
-        assert_eq!(n, name("macvlan-conf", "eth1"));
-        assert_ne!(n, name("macvlan-conf", "eth2"));
-        assert_ne!(n, name("other", "eth1"));
-        assert!(!looks_like_shim("mvsfoo"));
-        assert!(!looks_like_shim("mvs0123456G"));
-        assert_ne!(tag("c1", "net1"), tag("c1", "net2"));
-        assert_ne!(tag("c1", "net1"), 0);
-        // FNV-1a reference value ("a" -> 0xe40c292c).
-        assert_eq!(fnv1a(&[b"a"]), 0xe40c_292c);
-    }
 
     #[test]
     fn the_pod_gets_a_route_back_only_when_its_subnet_misses_the_shim() {
