@@ -22,10 +22,32 @@ fn without_master_the_default_route_interface_is_used() {
     );
     assert!(lan.reservations("lan").is_empty());
 
-    // A second uplink carries the default route: that one, not up0, becomes the master.
-    lan.switch
-        .plug(&lan.node, "up1", Some("10.10.0.3/24"))
+    // A second uplink carries an IPv6 default route: that one, not up0, becomes the master.
+    lan.switch.plug(&lan.node, "up1", None).unwrap();
+    lan.node.add_addr("up1", "fd00:10::3/64").unwrap();
+    lan.node
+        .ip(&[
+            "-6",
+            "route",
+            "add",
+            "default",
+            "via",
+            "fd00:10::1",
+            "dev",
+            "up1",
+        ])
         .unwrap();
+    let r = lan.add(&pod, "c", "eth0", &c);
+    let lower_index = |pod: &cni_sandbox::Ns| match pod.link("eth0").unwrap().unwrap().lower {
+        Some(Lower::Remote { ifindex, .. }) => ifindex,
+        other => panic!("unexpected lower {other:?}"),
+    };
+    let up1 = lan.node.link("up1").unwrap().unwrap().index;
+    assert_eq!(lower_index(&pod), up1, "the IPv6 default route's interface");
+    assert!(reaches(&pod, "10.10.0.100"));
+    assert!(r["interfaces"][0]["sandbox"].is_string());
+
+    // An IPv4 default route wins over the IPv6 one (the reference's dump order).
     lan.node
         .ip(&[
             "route",
@@ -34,19 +56,12 @@ fn without_master_the_default_route_interface_is_used() {
             "via",
             "10.10.0.100",
             "dev",
-            "up1",
+            "up0",
         ])
         .unwrap();
-    let r = lan.add(&pod, "c", "eth0", &c);
-    let up1 = lan.node.link("up1").unwrap().unwrap().index;
-    let link = pod.link("eth0").unwrap().unwrap();
-    assert!(
-        matches!(link.lower, Some(Lower::Remote { ifindex, .. }) if ifindex == up1),
-        "the macvlan sits on up1: {:?}",
-        link.lower
-    );
-    assert!(reaches(&pod, "10.10.0.100"));
-    assert!(r["interfaces"][0]["sandbox"].is_string());
+    let second = lan.pod("second");
+    lan.add(&second, "c2", "eth0", &c);
+    assert_eq!(lower_index(&second), lan.up0_index());
 }
 
 #[test]
