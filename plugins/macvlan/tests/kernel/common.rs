@@ -26,20 +26,20 @@ pub fn macvlan_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_macvlan"))
 }
 
-/// The directory holding a `host-local` built from this workspace's current source: this
-/// package's example `examples/host-local.rs`, (re)built once per test process with the cargo
-/// that runs the tests, into the same target directory and profile. A dev-dependency cannot
-/// provide another package's binary, and `cargo test --test kernel` alone does not build
-/// examples, so the tests make sure themselves.
-pub fn ipam_dir() -> PathBuf {
-    static DIR: OnceLock<PathBuf> = OnceLock::new();
-    DIR.get_or_init(build_host_local).clone()
+/// A `host-local` built from this workspace's current source: this package's example
+/// `examples/macvlan-test-ipam.rs`, (re)built once per test process with the cargo that runs
+/// the tests, into the same target directory and profile. A dev-dependency cannot provide
+/// another package's binary, and `cargo test --test kernel` alone does not build examples, so
+/// the tests make sure themselves.
+pub fn host_local() -> PathBuf {
+    static BIN: OnceLock<PathBuf> = OnceLock::new();
+    BIN.get_or_init(build_host_local).clone()
 }
 
 fn build_host_local() -> PathBuf {
+    const EXAMPLE: &str = "macvlan-test-ipam";
     let bin = macvlan_bin();
     let profile_dir = bin.parent().map(Path::to_path_buf).unwrap_or_default();
-    let examples = profile_dir.join("examples");
     let mut cargo = Command::new(env!("CARGO"));
     cargo.current_dir(env!("CARGO_MANIFEST_DIR")).args([
         "build",
@@ -47,7 +47,7 @@ fn build_host_local() -> PathBuf {
         "-p",
         "cni-macvlan",
         "--example",
-        "host-local",
+        EXAMPLE,
     ]);
     if let Some(target_dir) = profile_dir.parent() {
         cargo.arg("--target-dir").arg(target_dir);
@@ -63,14 +63,11 @@ fn build_host_local() -> PathBuf {
     }
     match cargo.status() {
         Ok(status) if status.success() => {}
-        outcome => panic!("building examples/host-local failed: {outcome:?}"),
+        outcome => panic!("building examples/{EXAMPLE}.rs failed: {outcome:?}"),
     }
-    assert!(
-        examples.join("host-local").is_file(),
-        "cargo built host-local somewhere other than {}",
-        examples.display()
-    );
-    examples
+    let built = profile_dir.join("examples").join(EXAMPLE);
+    assert!(built.is_file(), "cargo did not leave {}", built.display());
+    built
 }
 
 /// A switch, a node plugged into it by its master `up0`, and whatever a test adds.
@@ -144,13 +141,28 @@ impl Lan {
         names.iter().filter_map(|n| n.parse().ok()).collect()
     }
 
-    /// Runs the plugin in the node namespace, with shim locks inside the world.
+    /// Runs the plugin in the node namespace, with this world's `CNI_PATH` (where `host-local`
+    /// is) and shim lock directory.
     pub fn run(&self, inv: &Invocation) -> PluginRun {
-        let inv = inv.clone().env(
-            cni_macvlan::shim::LOCK_DIR_ENV,
-            &self.lock_dir().display().to_string(),
-        );
+        let inv = inv
+            .clone()
+            .cni_path(&self.cni_dir().display().to_string())
+            .env(
+                cni_macvlan::shim::LOCK_DIR_ENV,
+                &self.lock_dir().display().to_string(),
+            );
         self.node.run_plugin(&inv).expect("run plugin")
+    }
+
+    /// This world's `CNI_PATH`: a directory with `host-local` linked in, made on first use.
+    pub fn cni_dir(&self) -> PathBuf {
+        let dir = self.world.tempdir().join("cni-bin");
+        let link = dir.join("host-local");
+        if !link.exists() {
+            std::fs::create_dir_all(&dir).expect("create CNI_PATH dir");
+            std::os::unix::fs::symlink(host_local(), &link).expect("link host-local");
+        }
+        dir
     }
 
     /// Where this world's shim lock files go (removed with the world).
@@ -175,10 +187,9 @@ impl Lan {
     }
 }
 
-/// An invocation of the plugin with IPAM on `CNI_PATH`.
+/// An invocation of the plugin (`CNI_PATH` is set by [`Lan::run`]).
 pub fn call(cmd: &str, pod: &Ns, id: &str, ifname: &str, conf: &Value) -> Invocation {
     Invocation::new(macvlan_bin(), cmd)
-        .cni_path(&ipam_dir().display().to_string())
         .container_id(id)
         .netns(pod.path())
         .ifname(ifname)
