@@ -189,7 +189,19 @@ impl Lan {
 
 /// An invocation of the plugin (`CNI_PATH` is set by [`Lan::run`]).
 pub fn call(cmd: &str, pod: &Ns, id: &str, ifname: &str, conf: &Value) -> Invocation {
-    Invocation::new(macvlan_bin(), cmd)
+    call_bin(&macvlan_bin(), cmd, pod, id, ifname, conf)
+}
+
+/// The same for another binary (the Go reference plugin).
+pub fn call_bin(
+    bin: &Path,
+    cmd: &str,
+    pod: &Ns,
+    id: &str,
+    ifname: &str,
+    conf: &Value,
+) -> Invocation {
+    Invocation::new(bin, cmd)
         .container_id(id)
         .netns(pod.path())
         .ifname(ifname)

@@ -11,6 +11,7 @@ mod ipv6;
 mod keys;
 mod modes;
 mod multus;
+mod reference;
 mod routes;
 mod shim;
 mod verbs;
