@@ -67,9 +67,34 @@ pub enum Error {
     /// A sysctl the attachment needs could not be written.
     #[error("{0}")]
     Sysctl(String),
+    /// A link with the bridge's name exists and is something else.
+    #[error("{0:?} already exists but is not a bridge")]
+    NotABridge(String),
+    /// The bridge already holds another address and `forceAddress` is off.
+    #[error("{link:?} already has an IP address different from {wanted}")]
+    AddressConflict {
+        /// The link.
+        link: String,
+        /// The gateway address wanted on it.
+        wanted: ipnetwork::IpNetwork,
+    },
+    /// A new bridge port did not reach forwarding state in time.
+    #[error("bridge port in error state: {0}")]
+    PortNotForwarding(String),
     /// CHECK found the attachment differs from what ADD promised.
     #[error("{0}")]
     Check(String),
+    /// A node-wide lock file could not be created, locked or removed.
+    #[error("{action} lock {path}: {source}")]
+    Lock {
+        /// What failed: `create`, `open`, `lock`, `stat` or `remove`.
+        action: &'static str,
+        /// The lock file or its directory.
+        path: String,
+        /// The file system's error.
+        #[source]
+        source: std::io::Error,
+    },
     /// A config value this crate interprets is invalid (e.g. an unknown `ipMasqBackend`).
     #[error("{0}")]
     InvalidConfig(String),
@@ -82,7 +107,7 @@ impl From<Error> for CniError {
     fn from(err: Error) -> CniError {
         let code = match &err {
             Error::InvalidMac { .. } | Error::InvalidConfig(_) => ErrorCode::InvalidConfig,
-            Error::Random(_) => ErrorCode::Io,
+            Error::Random(_) | Error::Lock { .. } => ErrorCode::Io,
             // Go's skel reports every untyped plugin error as 999; these are those.
             Error::Netlink { .. }
             | Error::InterfaceExists(_)
@@ -92,6 +117,9 @@ impl From<Error> for CniError {
             | Error::Firewall { .. }
             | Error::ToolMissing(_)
             | Error::Sysctl(_)
+            | Error::NotABridge(_)
+            | Error::AddressConflict { .. }
+            | Error::PortNotForwarding(_)
             | Error::Check(_) => ErrorCode::Internal,
         };
         CniError::new(code, err.to_string())

@@ -5,6 +5,9 @@
 //! | Module | For |
 //! |---|---|
 //! | [`ns`] | [`NsConn`]: a namespace plus a netlink socket in it (node side, pod side) |
+//! | [`bridge`] | the node-side bridge: ensure it, gateway address, ports and their flags, forwarding wait |
+//! | [`lock`] | [`NodeLock`]: a per-node `flock` for state several invocations share |
+//! | [`uplink`] | the node's default-route interface |
 //! | [`veth`] | the veth pair, pod end in the pod, host end `veth<8 hex>` on the node; [`LinkGuard`] rollback |
 //! | [`mac`] | which MAC the pod interface gets (config, `CNI_ARGS`, `args`, `runtimeConfig`) |
 //! | [`pod`] | configuring the pod interface: DAD/ARP sysctls, addresses, up, DAD settle, routes |
@@ -15,22 +18,27 @@
 //! | [`hash`] | the reference's hash-derived rule names and comments |
 //!
 //! Not here: the CNI protocol (`cni-spec`), kernel messages (`cni-netlink`), and what is
-//! particular to one plugin (bridge devices and ports, macvlan modes, VXLAN devices).
+//! particular to one plugin (bridge VLANs, macvlan modes, VXLAN devices).
 
+pub mod bridge;
 pub mod check;
 mod error;
 pub mod gateway;
 pub mod hash;
+pub mod lock;
 pub mod mac;
 pub mod masq;
 pub mod nft;
 pub mod ns;
 pub mod pod;
 mod tool;
+pub mod uplink;
 pub mod veth;
 
+pub use bridge::{BridgeDevice, PortFlags};
 pub use error::{Context, Error, Result};
 pub use gateway::{Gateways, enable_forwarding, plan_gateways};
+pub use lock::NodeLock;
 pub use mac::requested_mac;
 pub use masq::{Backend as MasqBackend, MasqOwner};
 pub use ns::{NsConn, OpenError};

@@ -7,7 +7,7 @@
 //! existing `CNI_IFNAME` in the pod is an error (spec: ADD must fail then).
 //!
 //! Also here: [`LinkGuard`], which deletes a half-made link when a later ADD step fails.
-//! Not here: what the host end is attached to (bridge port, nothing for vxlan's own uses).
+//! Not here: what the host end is attached to (a bridge port: [`crate::bridge`]).
 
 use std::io::Read;
 

@@ -5,6 +5,9 @@
 //! pod end removes both), masquerade and spoof-check rules. Shared state is left alone: the
 //! bridge, its addresses, the forwarding sysctl (the reference never removes them either).
 
+use cni_attach::bridge::{
+    FORWARDING_TIMEOUT, bridge_by_name, ensure_gateway_addr, wait_forwarding,
+};
 use cni_attach::masq::{self, MasqOwner};
 use cni_attach::{
     Context, Gateways, LinkGuard, NsConn, PodOptions, VethRequest, configure_pod_interface,
@@ -148,9 +151,9 @@ impl Attach<'_> {
         let host = if self.conf.disable_container_interface {
             veth.host.clone()
         } else {
-            port::wait_forwarding(self.node, &veth.host, port::FORWARDING_TIMEOUT)?
+            wait_forwarding(self.node, &veth.host, FORWARDING_TIMEOUT)?
         };
-        let bridge = device::bridge_by_name(self.node, &self.conf.bridge)?;
+        let bridge = bridge_by_name(self.node, &self.conf.bridge)?;
         let pod_iface = interface(&veth.pod, Some(self.sandbox.clone()));
         result.interfaces = vec![interface(&bridge, None), interface(&host, None), pod_iface];
         result.interfaces.extend(vlan_gateway);
@@ -195,7 +198,7 @@ impl Attach<'_> {
             None => (bridge.clone(), None),
         };
         for gw in gateways.all() {
-            device::ensure_gateway_addr(self.node, &target, *gw, self.conf.force_address)?;
+            ensure_gateway_addr(self.node, &target, *gw, self.conf.force_address)?;
         }
         enable_forwarding(
             &self.node.netns,

@@ -6,6 +6,7 @@
 //! runs only when there is an IPAM plugin, so L2 attachments can be checked (the reference
 //! fails them with "no plugin name provided").
 
+use cni_attach::bridge::bridge_by_name;
 use cni_attach::check::{check_addresses, check_routes, pod_interface};
 use cni_attach::masq::{self, MasqOwner};
 use cni_attach::{Context, NsConn};
@@ -13,7 +14,6 @@ use cni_netlink::{Link, LinkKind, MacAddr};
 use cni_spec::{CniError, CniResult, Interface, Request, ipam_check};
 
 use crate::config::{self, BridgeConf};
-use crate::device;
 use crate::error::{Error, Result};
 use crate::spoofchk::SpoofCheck;
 
@@ -79,7 +79,7 @@ fn check_bridge(node: &NsConn, prev: &CniResult, conf: &BridgeConf) -> Result<Li
                 conf.bridge
             ))
         })?;
-    let bridge = device::bridge_by_name(node, &conf.bridge)?;
+    let bridge = bridge_by_name(node, &conf.bridge)?;
     if !same_mac(entry, &bridge) {
         return Err(Error::Check(format!(
             "Bridge interface {} Mac doesn't match: {}",

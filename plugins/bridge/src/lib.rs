@@ -9,8 +9,8 @@
 //! | [`del`] | DEL, which cleans up even without the pod namespace |
 //! | [`check`] | CHECK, including L2, hairpin, isolation, VLANs, MTU and firewall rules |
 //! | [`status`] | STATUS and GC, forwarded to IPAM; GC of masquerade rules |
-//! | [`device`] | the bridge, its gateway addresses, the `<bridge>.<vlan>` gateway |
-//! | [`port`] | the host veth as a bridge port: flags, VLANs, the wait for forwarding |
+//! | [`device`] | the bridge as this plugin configures it (shared code in `cni_attach::bridge`), the `<bridge>.<vlan>` gateway |
+//! | [`port`] | the host veth as a bridge port: flags and VLANs |
 //! | [`spoofchk`] | `macspoofchk` nftables rules |
 //!
 //! Shared attachment code (veth, pod interface, gateways, ipMasq) is in `cni-attach`; kernel

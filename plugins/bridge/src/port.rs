@@ -1,5 +1,5 @@
-//! The host veth as a bridge port: master, hairpin, isolation, VLANs, and the bounded wait
-//! until it forwards.
+//! The host veth as a bridge port: master, hairpin, isolation and VLANs. (The bounded wait until
+//! it forwards is shared with vxlan, in `cni_attach::bridge`.)
 //!
 //! Hairpin and isolation are always written, true or false, as the reference does, so a port
 //! reused under a new config cannot keep an old flag. VLANs follow the reference at v1.8: with
@@ -7,19 +7,12 @@
 //! (PVID 1) is removed first; `vlan` becomes PVID and untagged; trunk ids are tagged; with a
 //! trunk but no `vlan`, VID 1 stays the untagged native VLAN.
 
-use std::time::{Duration, Instant};
-
-use cni_attach::{Context, NsConn};
-use cni_netlink::{
-    BridgePortSettings, Link, OperState, PortState, VlanId, VlanRange, VlanSpec, VlanTarget,
-};
+use cni_attach::{NsConn, PortFlags};
+use cni_netlink::{Link, VlanId, VlanRange, VlanSpec, VlanTarget};
 
 use crate::config::BridgeConf;
 use crate::device::is_vlan_unsupported;
 use crate::error::{Error, Result};
-
-/// How long the port may take to reach forwarding (the reference polls 0+50+500+1000+1000 ms).
-pub const FORWARDING_TIMEOUT: Duration = Duration::from_millis(3000);
 
 /// What one port gets.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,34 +57,19 @@ impl PortSettings {
     }
 }
 
-/// Enslaves `port` to `bridge` and applies `settings`.
+/// Enslaves `port` to `bridge`, writes its flags (shared with vxlan: `cni_attach::bridge`) and
+/// applies the VLANs.
 pub fn attach_port(
     node: &NsConn,
     bridge: &Link,
     port: &Link,
     settings: &PortSettings,
 ) -> Result<()> {
-    node.handle
-        .link_set_master(port.index, bridge.index)
-        .context(|| {
-            format!(
-                "failed to connect {:?} to bridge {}",
-                port.name, bridge.name
-            )
-        })?;
-    let flags = BridgePortSettings {
-        hairpin: Some(settings.hairpin),
-        isolated: Some(settings.isolated),
-        learning: None,
+    let flags = PortFlags {
+        hairpin: settings.hairpin,
+        isolated: settings.isolated,
     };
-    node.handle
-        .bridge_link_set(port.index, &flags)
-        .context(|| {
-            format!(
-                "failed to setup hairpin mode and isolation for {:?}",
-                port.name
-            )
-        })?;
+    cni_attach::bridge::attach_port(node, bridge, port, flags)?;
     if settings.uses_vlans() {
         apply_vlans(node, port, settings)?;
     }
@@ -162,35 +140,6 @@ pub fn runs(ids: &[VlanId]) -> Vec<VlanRange> {
         out.push(VlanRange::one(id));
     }
     out
-}
-
-/// Waits until the host veth is operationally up and its bridge port forwards. Without STP
-/// that is immediate once both veth ends are up, but the kernel applies it asynchronously.
-pub fn wait_forwarding(node: &NsConn, host: &Link, timeout: Duration) -> Result<Link> {
-    let start = Instant::now();
-    let mut pause = Duration::from_millis(2);
-    loop {
-        let link = node
-            .handle
-            .link_get(host.index)
-            .context(|| format!("look up {:?}", host.name))?
-            .ok_or_else(|| Error::PortNotForwarding(format!("{:?} is gone", host.name)))?;
-        let state = link.bridge_port.map(|p| p.state);
-        if link.oper_state == OperState::Up && state == Some(PortState::Forwarding) {
-            return Ok(link);
-        }
-        if start.elapsed() >= timeout {
-            return Err(Error::PortNotForwarding(format!(
-                "{:?} oper state {:?}, port state {:?} after {} ms",
-                host.name,
-                link.oper_state,
-                state,
-                start.elapsed().as_millis()
-            )));
-        }
-        std::thread::sleep(pause);
-        pause = (pause * 2).min(Duration::from_millis(100));
-    }
 }
 
 #[cfg(test)]
