@@ -91,12 +91,16 @@ impl Lan {
         let up0 = switch
             .plug(&node, "up0", Some(&format!("{NODE_IP}/24")))
             .expect("plug node");
-        Lan {
+        let lan = Lan {
             world,
             switch,
             node,
             up0,
-        }
+        };
+        std::fs::create_dir(lan.cni_dir()).expect("create CNI_PATH dir");
+        std::os::unix::fs::symlink(host_local(), lan.cni_dir().join("host-local"))
+            .expect("link host-local");
+        lan
     }
 
     /// A host on the switch with `cidrs` on its `eth0`.
@@ -154,15 +158,9 @@ impl Lan {
         self.node.run_plugin(&inv).expect("run plugin")
     }
 
-    /// This world's `CNI_PATH`: a directory with `host-local` linked in, made on first use.
+    /// This world's `CNI_PATH`: a directory holding only `host-local` (made by [`Lan::new`]).
     pub fn cni_dir(&self) -> PathBuf {
-        let dir = self.world.tempdir().join("cni-bin");
-        let link = dir.join("host-local");
-        if !link.exists() {
-            std::fs::create_dir_all(&dir).expect("create CNI_PATH dir");
-            std::os::unix::fs::symlink(host_local(), &link).expect("link host-local");
-        }
-        dir
+        self.world.tempdir().join("cni-bin")
     }
 
     /// Where this world's shim lock files go (removed with the world).
