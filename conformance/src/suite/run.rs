@@ -31,14 +31,14 @@ pub struct Options {
 }
 
 impl Options {
-    /// Defaults: reference `/usr/lib/cni`, all cases, no gap table, 4 jobs, quiet.
+    /// Defaults: reference `/usr/lib/cni`, all cases, no gap table, 6 jobs, quiet.
     pub fn new(plugins: impl Into<PathBuf>) -> Options {
         Options {
             plugins: plugins.into(),
             reference: PathBuf::from("/usr/lib/cni"),
             only: None,
             gaps: None,
-            jobs: 4,
+            jobs: 6,
             verbose: false,
         }
     }
