@@ -2,7 +2,10 @@
 # Builds the release: static, stripped plugin binaries and the installer, checks them, and packs
 # them like the reference release (a tarball of ./bridge ./macvlan ./vxlan ./host-local).
 #
-#   scripts/release.sh [--out DIR]        (default DIR: target/dist)
+#   scripts/release.sh [--out DIR] [--conformance]     (default DIR: target/dist)
+#
+# --conformance then runs the black-box suite (conformance/) against DIR/bin: what CI ships is
+# what was tested.
 #
 # Output:
 #   DIR/bin/<plugin>...                     the plugins that exist in the workspace
@@ -22,11 +25,13 @@ set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 out="$root/target/dist"
+conformance=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --out) out=$(realpath -m "$2"); shift 2 ;;
     --out=*) out=$(realpath -m "${1#--out=}"); shift ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    --conformance) conformance=1; shift ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "release.sh: unknown argument $1" >&2; exit 2 ;;
   esac
 done
@@ -125,3 +130,8 @@ for f in "${plugins[@]/#/bin/}" cni-install "$tarball"; do
 done
 echo "packaged: ${plugins[*]}"
 if [ "${#missing[@]}" -gt 0 ]; then echo "not packaged (no such binary in the workspace yet): ${missing[*]}"; fi
+
+if [ "$conformance" -eq 1 ]; then
+  echo "==> conformance suite against $out/bin"
+  cargo run --quiet -p cni-conformance -- run --plugins "$out/bin"
+fi
