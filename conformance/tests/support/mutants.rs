@@ -74,6 +74,13 @@ dups=$(printf '%s' "$CNI_ARGS" | tr ';' '\n' | cut -d= -f1 | sort | uniq -d)
 [ -n "$dups" ] && { ERR; }
 exec "$REAL""#,
         },
+        Mutant {
+            name: "config-rewrite",
+            breaks: "ignores macvlan `mode` (always bridge) and turns on `isDefaultGateway`",
+            targets: &["topology/*"],
+            body: r#"sed -e 's/"mode":"[a-z]*"/"mode":"bridge"/' \
+    -e 's/"isDefaultGateway":false/"isDefaultGateway":true/' | exec "$REAL""#,
+        },
     ]
 }
 

@@ -5,6 +5,7 @@
 //! | `protocol/<plugin>/...` | VERSION, errors and codes, ADD result shape, DEL idempotence, CHECK, STATUS, GC, verb floors, per version |
 //! | `quirks/<plugin>/...` | runtimes' habits: `/proc/<pid>/ns/net`, Multus's CNI_ARGS and late DEL, containerd's double DEL and parallel loopback, cnitool's legacy `.conf` |
 //! | `chaining/...` | mixed chains: ours under the reference and back, meta plugins consuming our results |
+//! | `topology/...` | the seed articles' scenarios and Multus-style secondaries, with pings |
 //!
 //! Names are `group/plugin/version/what` (version-independent cases omit the version), stable
 //! so the gap table can name them.
@@ -14,6 +15,7 @@ mod common;
 mod errors;
 mod lifecycle;
 mod quirks;
+mod topology;
 mod verbs;
 
 use super::case::{Case, CaseResult};
@@ -37,6 +39,7 @@ pub fn catalogue() -> Vec<Case> {
         quirks::cases(&mut all, profile);
     }
     chaining::cases(&mut all);
+    topology::cases(&mut all);
     all
 }
 
