@@ -1,6 +1,9 @@
 //! The runner against a recording fake plugin: what libcni would send, in which order, with
 //! which environment and stdin, and what it leaves in the result cache (libcni/api.go).
 
+// Test helpers may unwrap: a panic there is the failure report.
+#![allow(clippy::unwrap_used)]
+
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
