@@ -12,6 +12,7 @@ use std::fs;
 
 use cni_macvlan::config::Mode;
 use cni_spec::SpecVersion;
+use cni_vxlan::config::Flood;
 use common::cni::{Ipam, LOADERS, Loaded, PENDING, Plugin, RuntimeArgs, load};
 use common::{Doc, docs_of, files, json_blocks, rel};
 use ipnetwork::IpNetwork;
@@ -87,6 +88,13 @@ fn macvlan(loaded: &Loaded) -> &cni_macvlan::config::MacvlanConf {
     }
 }
 
+fn vxlan(loaded: &Loaded) -> &cni_vxlan::config::VxlanConf {
+    match &loaded.plugin {
+        Plugin::Vxlan(conf) => conf,
+        other => panic!("not a vxlan: {other:?}"),
+    }
+}
+
 fn host_local(loaded: &Loaded) -> &host_local::config::IpamConfig {
     match &loaded.ipam {
         Some(Ipam::HostLocal(conf)) => conf,
@@ -142,7 +150,15 @@ fn every_conflist_loads_and_configures_what_it_says() {
                 assert_eq!(host_local(&loaded[0]).routes.len(), 1);
             }
             "30-rust-vxlan.conflist" => {
-                assert_eq!(types(&loaded), ["vxlan"]);
+                let conf = vxlan(&loaded[0]);
+                assert_eq!((conf.vni.get(), conf.port), (100, 4789));
+                assert_eq!(conf.dev.as_deref(), Some("eth1"));
+                assert_eq!(conf.bridge, "vxbr100");
+                let Flood::Remotes(remotes) = &conf.flood else {
+                    panic!("{conf:?}")
+                };
+                assert_eq!(remotes.len(), 2);
+                assert!(!conf.learning, "static remotes: no learning");
                 assert_eq!(host_local(&loaded[0]).sets.len(), 1);
             }
             other => panic!("{other}: add what it is meant to configure to this test"),
@@ -191,13 +207,16 @@ fn every_nad_config_loads_as_multus_runs_it_for_the_sample_pod() {
                 assert_eq!(conf.bridge, "br-pods");
             }
             "vxlan-remotes" => {
-                assert_eq!(types(&loaded), ["vxlan"]);
+                let conf = vxlan(&loaded[0]);
+                assert_eq!((conf.vni.get(), conf.port), (100, 4789));
+                let Flood::Remotes(remotes) = &conf.flood else {
+                    panic!("{conf:?}")
+                };
+                assert_eq!(remotes.len(), 3);
                 let Some(Ipam::Reference(out)) = &loaded[0].ipam else {
                     panic!()
                 };
                 assert_eq!(result_ips(out), ["10.100.0.11/24"]);
-                let remotes = loaded[0].conf.raw["remotes"].as_array().unwrap().len();
-                assert_eq!(remotes, 3);
             }
             other => panic!("{other}: add what it is meant to configure to this test"),
         }

@@ -6,7 +6,8 @@
 //! plugin's `capabilities` and the pod's request (libcni `injectRuntimeConfig`); a `prevResult`
 //! for every plugin after the first in a chain.
 //! The plugin's part: our plugins' library loaders (`cni_bridge::config::parse`,
-//! `cni_macvlan::config::MacvlanConf::from_value`, `host_local::config::IpamConfig::load`),
+//! `cni_macvlan::config::MacvlanConf::from_value`, `cni_vxlan::config::parse`,
+//! `host_local::config::IpamConfig::load`),
 //! and for the reference plugins the examples chain (`static`, `portmap`), the real binary
 //! from /usr/lib/cni running ADD, which for them touches nothing outside the process.
 
@@ -18,15 +19,16 @@ use cni_bridge::config::BridgeConf;
 use cni_install::conflist::Conflist;
 use cni_macvlan::config::MacvlanConf;
 use cni_spec::{CniArgs, NetConf, SpecVersion};
+use cni_vxlan::config::VxlanConf;
 use host_local::config::IpamConfig;
 use serde_json::{Map, Value, json};
 
 /// Our plugin types with a loader here. Every plugin binary in the workspace must be listed
 /// (see `configs.rs`, `every_workspace_plugin_has_a_loader`).
-pub const LOADERS: &[&str] = &["bridge", "macvlan", "host-local"];
+pub const LOADERS: &[&str] = &["bridge", "macvlan", "vxlan", "host-local"];
 /// Our plugin types whose crate is not in the workspace yet: their configs get every check
 /// but the plugin's own keys. A test fails as soon as the crate appears and is still here.
-pub const PENDING: &[&str] = &["vxlan"];
+pub const PENDING: &[&str] = &[];
 /// Reference plugins the examples use, run from here.
 pub const REFERENCE_DIR: &str = "/usr/lib/cni";
 pub const REFERENCE: &[&str] = &["portmap", "static"];
@@ -73,6 +75,7 @@ impl RuntimeArgs {
 pub enum Plugin {
     Bridge(BridgeConf),
     Macvlan(MacvlanConf),
+    Vxlan(Box<VxlanConf>),
     /// A reference plugin: its ADD output.
     Reference(Value),
     /// Ours, not in the workspace yet: only the shared keys were checked.
@@ -170,6 +173,9 @@ fn load_plugin(conf: &NetConf) -> Result<Plugin, String> {
             .map_err(|e| e.to_string()),
         "macvlan" => MacvlanConf::from_value(&conf.raw)
             .map(Plugin::Macvlan)
+            .map_err(|e| e.to_string()),
+        "vxlan" => cni_vxlan::config::parse(conf)
+            .map(|c| Plugin::Vxlan(Box::new(c)))
             .map_err(|e| e.to_string()),
         _ if PENDING.contains(&t) => Ok(Plugin::Pending),
         _ if REFERENCE.contains(&t) => run_reference(t, &conf.raw).map(Plugin::Reference),
