@@ -31,6 +31,12 @@ pub const SCENARIOS: &[Scenario] = &[
         about: "two pods on macvlan children of the node's uplink, reaching a router on the switch",
         run: macvlan,
     },
+    Scenario {
+        name: "vxlan",
+        about: "pods on two nodes share one L2 segment over VXLAN (static remotes)",
+        needs: &["vxlan", "host-local"],
+        run: vxlan,
+    },
 ];
 
 /// Counts what the demo showed working and what it did not.
@@ -214,4 +220,60 @@ fn macvlan(plugins: &Path, outcome: &mut Outcome) -> Res<()> {
         rt.del(pod, outcome)?;
     }
     store_is_clean(outcome, &data_dir.join("demo-macvlan"))
+}
+
+fn vxlan(plugins: &Path, outcome: &mut Outcome) -> Res<()> {
+    let world = World::new("demo-vxlan")?;
+    let switch = world.switch("underlay")?;
+    let underlay = ["192.168.77.1", "192.168.77.2"];
+    let mut nodes = Vec::new();
+    for (i, addr) in underlay.iter().enumerate() {
+        let node = world.netns(&format!("node{}", i + 1))?;
+        switch.plug(&node, "eth0", Some(&format!("{addr}/24")))?;
+        nodes.push(node);
+    }
+    let mut attached = Vec::new();
+    for (i, node) in nodes.iter().enumerate() {
+        // host-local is per node: each node hands out its own slice of the one subnet.
+        let data_dir = world.tempdir().join(format!("ipam-node{}", i + 1));
+        let rt = Runtime {
+            node,
+            plugins,
+            conf: json!({
+                "cniVersion": "1.0.0", "name": "demo-vxlan", "type": "vxlan",
+                "vni": 100, "dev": "eth0", "remotes": underlay,
+                "ipam": {"type": "host-local", "subnet": "10.100.0.0/24",
+                         "rangeStart": format!("10.100.0.{}", 10 * (i + 1)),
+                         "rangeEnd": format!("10.100.0.{}", 10 * (i + 1) + 9),
+                         "dataDir": data_dir.display().to_string()}
+            }),
+        };
+        let id = format!("pod-on-node{}", i + 1);
+        let ns = world.netns(&format!("pod{}", i + 1))?;
+        if let Some(pod) = rt.add(ns, &id, outcome)? {
+            attached.push((rt, pod, data_dir));
+        }
+    }
+    if let [(_, a, _), (_, b, _)] = attached.as_slice() {
+        ping(
+            outcome,
+            &a.ns,
+            "the pod on node1",
+            &b.ip,
+            "the pod on node2",
+        )?;
+        let fdb = nodes[0].fdb("vxlan100")?;
+        let flood = fdb.iter().filter(|e| e.mac == "00:00:00:00:00:00").count();
+        outcome.check(
+            flood == 1,
+            &format!("node1's VTEP floods to its one remote ({flood} all-zero FDB entry)"),
+        );
+    }
+    for (rt, pod, data_dir) in &attached {
+        rt.del(pod, outcome)?;
+        store_is_clean(outcome, &data_dir.join("demo-vxlan"))?;
+    }
+    let gone = nodes.iter().all(|n| matches!(n.link("vxlan100"), Ok(None)));
+    outcome.check(gone, "the last DEL on each node removed its VTEP");
+    Ok(())
 }
