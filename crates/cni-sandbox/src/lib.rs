@@ -9,7 +9,8 @@
 //! What it is not: production code, or a user of our `cni-netlink` crate. It shells out to
 //! iproute2 (`ip`, `bridge`), `ping` and `nft` on purpose, so that it is an independent oracle
 //! for the netlink layer it tests. It never creates anything in the root namespace and never
-//! writes a root-namespace sysctl.
+//! writes a root-namespace sysctl. [`bins`] finds the workspace's own binaries for a test's
+//! `CNI_PATH`.
 //!
 //! ```no_run
 //! use cni_sandbox::{Invocation, World};
@@ -33,6 +34,7 @@
 #![cfg_attr(test, allow(clippy::unwrap_used))]
 
 mod background;
+pub mod bins;
 pub mod caps;
 mod error;
 mod names;
@@ -44,6 +46,7 @@ mod switch;
 mod world;
 
 pub use background::Background;
+pub use bins::{REFERENCE_DIR, TestPackage, cni_path_dir, link_reference, merge_json};
 pub use error::{Result, SandboxError};
 pub use netns::Ns;
 pub use plugin::{CniVar, Invocation, PLUGIN_TIMEOUT, PluginRun};

@@ -2,27 +2,19 @@
 //! directory holding our `bridge`, the current `host-local` (built as this package's example)
 //! and the reference meta plugins, and helpers to run verbs as a runtime would.
 
-use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 
 use cni_sandbox::{Invocation, Ns, PluginRun, World};
 use serde_json::{Value, json};
 
+use cni_sandbox::merge_json as merge;
+
 /// Our plugin binary.
 pub const BRIDGE: &str = env!("CARGO_BIN_EXE_bridge");
-/// The Go reference plugins (Debian `containernetworking-plugins`).
-pub const REFERENCE_DIR: &str = "/usr/lib/cni";
 
-/// `host-local`, built by `cargo test` as example `bridge-test-ipam` next to our binary.
+/// `host-local`, built from the current source as this package's example `bridge-test-ipam`.
 fn host_local() -> PathBuf {
-    let bin_dir = Path::new(BRIDGE).parent().expect("binary has a directory");
-    let exe = bin_dir.join("examples").join("bridge-test-ipam");
-    assert!(
-        exe.exists(),
-        "{} missing: run through `cargo test`",
-        exe.display()
-    );
-    exe
+    cni_sandbox::test_package!().example(Path::new(BRIDGE), "bridge-test-ipam")
 }
 
 /// One test's node: a world, its node namespace and a `CNI_PATH`.
@@ -41,12 +33,9 @@ impl Node {
         let world = World::new(test).expect("world (are we root?)");
         let ns = world.netns("node").expect("node namespace");
         let cni_path = world.tempdir().join("bin");
-        std::fs::create_dir(&cni_path).expect("bin dir");
-        symlink(BRIDGE, cni_path.join("bridge")).expect("link bridge");
-        symlink(host_local(), cni_path.join("host-local")).expect("link host-local");
-        for meta in ["portmap", "bandwidth"] {
-            let _ = symlink(Path::new(REFERENCE_DIR).join(meta), cni_path.join(meta));
-        }
+        let bins = [("bridge", Path::new(BRIDGE)), ("host-local", &host_local())];
+        cni_sandbox::cni_path_dir(&cni_path, &bins).expect("CNI_PATH dir");
+        cni_sandbox::link_reference(&cni_path, &["portmap", "bandwidth"]);
         let data_dir = world.tempdir().join("ipam");
         Node {
             world,
@@ -145,12 +134,6 @@ impl Node {
 pub fn ip_of(result: &Value, index: usize) -> String {
     let addr = result["ips"][index]["address"].as_str().expect("address");
     addr.split('/').next().expect("ip").to_owned()
-}
-
-pub fn merge(base: &mut Value, extra: Value) {
-    if let (Some(b), Value::Object(e)) = (base.as_object_mut(), extra) {
-        b.extend(e);
-    }
 }
 
 /// `nft list ruleset` in `ns`.

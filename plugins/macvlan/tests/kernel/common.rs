@@ -10,9 +10,8 @@
 
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
-use std::process::Command;
-use std::sync::OnceLock;
 
+use cni_sandbox::merge_json as merge;
 use cni_sandbox::{Invocation, Ns, Ping, Plug, PluginRun, Switch, World};
 use serde_json::{Value, json};
 
@@ -26,48 +25,9 @@ pub fn macvlan_bin() -> PathBuf {
     PathBuf::from(env!("CARGO_BIN_EXE_macvlan"))
 }
 
-/// A `host-local` built from this workspace's current source: this package's example
-/// `examples/macvlan-test-ipam.rs`, (re)built once per test process with the cargo that runs
-/// the tests, into the same target directory and profile. A dev-dependency cannot provide
-/// another package's binary, and `cargo test --test kernel` alone does not build examples, so
-/// the tests make sure themselves.
+/// `host-local`, built from the current source as this package's example `macvlan-test-ipam`.
 pub fn host_local() -> PathBuf {
-    static BIN: OnceLock<PathBuf> = OnceLock::new();
-    BIN.get_or_init(build_host_local).clone()
-}
-
-fn build_host_local() -> PathBuf {
-    const EXAMPLE: &str = "macvlan-test-ipam";
-    let bin = macvlan_bin();
-    let profile_dir = bin.parent().map(Path::to_path_buf).unwrap_or_default();
-    let mut cargo = Command::new(env!("CARGO"));
-    cargo.current_dir(env!("CARGO_MANIFEST_DIR")).args([
-        "build",
-        "--quiet",
-        "-p",
-        "cni-macvlan",
-        "--example",
-        EXAMPLE,
-    ]);
-    if let Some(target_dir) = profile_dir.parent() {
-        cargo.arg("--target-dir").arg(target_dir);
-    }
-    match profile_dir.file_name().and_then(|n| n.to_str()) {
-        Some("debug") | None => {}
-        Some("release") => {
-            cargo.arg("--release");
-        }
-        Some(other) => {
-            cargo.args(["--profile", other]);
-        }
-    }
-    match cargo.status() {
-        Ok(status) if status.success() => {}
-        outcome => panic!("building examples/{EXAMPLE}.rs failed: {outcome:?}"),
-    }
-    let built = profile_dir.join("examples").join(EXAMPLE);
-    assert!(built.is_file(), "cargo did not leave {}", built.display());
-    built
+    cni_sandbox::test_package!().example(&macvlan_bin(), "macvlan-test-ipam")
 }
 
 /// A switch, a node plugged into it by its master `up0`, and whatever a test adds.
@@ -97,9 +57,8 @@ impl Lan {
             node,
             up0,
         };
-        std::fs::create_dir(lan.cni_dir()).expect("create CNI_PATH dir");
-        std::os::unix::fs::symlink(host_local(), lan.cni_dir().join("host-local"))
-            .expect("link host-local");
+        cni_sandbox::cni_path_dir(&lan.cni_dir(), &[("host-local", &host_local())])
+            .expect("CNI_PATH dir");
         lan
     }
 
@@ -216,20 +175,6 @@ pub fn conf(name: &str, version: &str, extra: Value) -> Value {
     });
     merge(&mut conf, extra);
     conf
-}
-
-/// Copies `extra`'s keys into `target`; a `null` value removes the key.
-pub fn merge(target: &mut Value, extra: Value) {
-    let (Some(t), Value::Object(e)) = (target.as_object_mut(), extra) else {
-        return;
-    };
-    for (k, v) in e {
-        if v.is_null() {
-            t.remove(&k);
-        } else {
-            t.insert(k, v);
-        }
-    }
 }
 
 /// The `n`th address of a result, without its prefix.

@@ -4,10 +4,10 @@
 //! package's example), per-node IPAM ranges of one pod subnet, and helpers to run verbs as a
 //! runtime on that node would.
 
-use std::os::unix::fs::symlink;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
+use cni_sandbox::merge_json as merge;
 use cni_sandbox::{Background, Invocation, LinkView, Ns, PluginRun, Switch, VxlanInfo, World};
 use serde_json::{Value, json};
 
@@ -19,16 +19,9 @@ pub const POD_SUBNET: &str = "10.100.0.0/24";
 pub const VTEP: &str = "vxlan100";
 pub const BRIDGE: &str = "vxbr100";
 
-/// `host-local`, built by `cargo test` as example `vxlan-test-ipam` next to our binary.
+/// `host-local`, built from the current source as this package's example `vxlan-test-ipam`.
 fn host_local() -> PathBuf {
-    let bin_dir = Path::new(VXLAN).parent().expect("binary has a directory");
-    let exe = bin_dir.join("examples").join("vxlan-test-ipam");
-    assert!(
-        exe.exists(),
-        "{} missing: run through `cargo test`",
-        exe.display()
-    );
-    exe
+    cni_sandbox::test_package!().example(Path::new(VXLAN), "vxlan-test-ipam")
 }
 
 /// A node: its namespace, its underlay address, its IPAM store.
@@ -65,9 +58,8 @@ impl Cluster {
         let world = World::new(test).expect("world (are we root?)");
         let switch = world.switch("switch").expect("switch");
         let cni_path = world.tempdir().join("bin");
-        std::fs::create_dir(&cni_path).expect("bin dir");
-        symlink(VXLAN, cni_path.join("vxlan")).expect("link vxlan");
-        symlink(host_local(), cni_path.join("host-local")).expect("link host-local");
+        let bins = [("vxlan", Path::new(VXLAN)), ("host-local", &host_local())];
+        cni_sandbox::cni_path_dir(&cni_path, &bins).expect("CNI_PATH dir");
         let lock_dir = world.tempdir().join("locks");
         let mut nodes = Vec::new();
         for number in 1..=n {
@@ -308,12 +300,6 @@ pub fn vxlan_links(ns: &Ns) -> Vec<String> {
 pub fn ip_of(result: &Value) -> String {
     let addr = result["ips"][0]["address"].as_str().expect("address");
     addr.split('/').next().expect("ip").to_owned()
-}
-
-pub fn merge(base: &mut Value, extra: Value) {
-    if let (Some(b), Value::Object(e)) = (base.as_object_mut(), extra) {
-        b.extend(e);
-    }
 }
 
 /// Whether every ordered pair of `(pod, address)` pings.
