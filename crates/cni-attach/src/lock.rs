@@ -1,5 +1,5 @@
 //! [`NodeLock`]: an exclusive lock on something several CNI invocations share on one node (the
-//! vxlan plugin's VTEP and bridge), so "look at the kernel, then change it" steps of concurrent
+//! vxlan plugin's VTEP and bridge, the macvlan plugin's host shim), so "look at the kernel, then change it" steps of concurrent
 //! ADDs and DELs do not interleave. It is an `flock` on a file under [`LOCK_ROOT`], named for
 //! the shared thing and for the node's network namespace (one host may run several node
 //! namespaces, as the test sandboxes do, and each has its own devices).
@@ -9,6 +9,10 @@
 //! unlink then holds a lock on an orphan inode: it notices (the path no longer names its inode)
 //! and starts over on the path's current file, so two processes never both believe they hold
 //! the lock. The kernel drops an `flock` when its holder dies, so a crash cannot wedge a node.
+//!
+//! Each plugin keeps its locks in its own directory under [`LOCK_ROOT`], which an environment
+//! variable of the plugin's may move ([`lock_dir`]): tests give each sandbox its own, and a host
+//! whose /run is not a tmpfs may point it at one.
 //!
 //! Not here: what is protected; counting users is the caller's (from the kernel, not a file).
 
@@ -25,6 +29,14 @@ use crate::error::{Error, Result};
 /// Where lock directories live by default. /run is a tmpfs: a reboot, which also removes every
 /// device the locks protect, removes the locks with them.
 pub const LOCK_ROOT: &str = "/run/cni";
+
+/// The lock directory in effect: the value of environment variable `env` when set and not
+/// empty, else `default`.
+pub fn lock_dir(default: &str, env: &str) -> PathBuf {
+    std::env::var_os(env)
+        .filter(|d| !d.is_empty())
+        .map_or_else(|| PathBuf::from(default), PathBuf::from)
+}
 
 /// A held lock; released on drop.
 #[derive(Debug)]

@@ -37,17 +37,6 @@ pub enum Error {
         #[source]
         source: cni_netlink::Error,
     },
-    /// The shim lock file could not be created or locked (code 999).
-    #[error("{action} {path}: {source}")]
-    Lock {
-        /// What was being done (`create`, `lock`).
-        action: &'static str,
-        /// The lock file.
-        path: String,
-        /// The file system error.
-        #[source]
-        source: std::io::Error,
-    },
     /// `CNI_IFNAME` already exists in the pod; the spec says ADD must then fail (code 999).
     #[error("interface {ifname:?} already exists in {netns}")]
     Exists {
@@ -91,7 +80,6 @@ impl From<Error> for CniError {
             Error::Unavailable(_) => ErrorCode::PluginNotAvailable,
             // Go's skel reports every untyped plugin error as 999; these are those.
             Error::Netlink { .. }
-            | Error::Lock { .. }
             | Error::Shim(_)
             | Error::Exists { .. }
             | Error::Check(_)

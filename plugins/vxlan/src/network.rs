@@ -13,9 +13,8 @@
 //! one VNI meet on the same device and must take the same lock. `CNI_VXLAN_LOCK_DIR` moves the
 //! directory (tests give each sandbox its own).
 
-use std::path::PathBuf;
-
 use cni_attach::bridge::{self, BridgeDevice, PortFlags};
+use cni_attach::lock::lock_dir;
 use cni_attach::{Context, NodeLock, NsConn};
 use cni_netlink::{Link, LinkKind};
 
@@ -46,16 +45,11 @@ pub struct NodeNetwork<'a> {
     lock: NodeLock,
 }
 
-fn lock_dir() -> PathBuf {
-    std::env::var_os(LOCK_DIR_ENV)
-        .filter(|d| !d.is_empty())
-        .map_or_else(|| PathBuf::from(LOCK_DIR), PathBuf::from)
-}
-
 impl<'a> NodeNetwork<'a> {
     /// Waits for and takes the network's lock on this node.
     pub fn lock(node: &'a NsConn, conf: &'a VxlanConf) -> Result<NodeNetwork<'a>> {
-        let path = NodeLock::path_for(&lock_dir(), &conf.vtep, &node.netns)?;
+        let dir = lock_dir(LOCK_DIR, LOCK_DIR_ENV);
+        let path = NodeLock::path_for(&dir, &conf.vtep, &node.netns)?;
         let lock = NodeLock::acquire(path)?;
         Ok(NodeNetwork { node, conf, lock })
     }

@@ -21,9 +21,10 @@
 //! - The routes are the state: the shim is created on the first ADD and deleted when no route
 //!   via it remains. Nothing is counted in a file a crash could leave wrong, and a reboot, which
 //!   forgets routes, forgets the shim too.
-//! - Every change happens under an exclusive lock per shim (`lock.rs`, a file under
-//!   `/run/cni/macvlan`): two ADDs never both create it, and a DEL never deletes it under an
-//!   ADD that is adding a route.
+//! - Every change happens under an exclusive lock per shim (a [`cni_attach::NodeLock`] on
+//!   `/run/cni/macvlan/<shim>@<node netns>.lock`; [`LOCK_DIR_ENV`] moves the directory): two
+//!   ADDs never both create it, and a DEL never deletes it under an ADD that is adding a route.
+//!   The last DEL unlinks the lock file with the shim, so /run does not collect files.
 //!
 //! # The return path
 //! Node -> pod: the node's route to the pod's /32 (more specific than the master's subnet
@@ -41,12 +42,12 @@
 //! Not here: the pod's own macvlan (`link.rs`) and the decision of when to call these
 //! (`add.rs`, `del.rs`, `gc.rs`, `check.rs`).
 
-mod lock;
 mod names;
 mod state;
 
 use std::collections::HashSet;
 use std::net::IpAddr;
+use std::path::PathBuf;
 
 use cni_netlink::{Handle, Link};
 use ipnetwork::IpNetwork;
@@ -54,10 +55,22 @@ use ipnetwork::IpNetwork;
 use crate::config::ShimConf;
 use crate::error::{Context, Error, Result};
 
-pub use lock::{LOCK_DIR, LOCK_DIR_ENV, lock_dir};
 use names::looks_like_shim;
 pub use names::{SHIM_PREFIX, name, tag};
 use state::{is_shim_kind, is_shim_on};
+
+/// Where shim lock files live. /run is a tmpfs: a reboot, which also removes every shim,
+/// removes the locks with them.
+pub const LOCK_DIR: &str = "/run/cni/macvlan";
+
+/// Environment variable that moves [`LOCK_DIR`] (tests give each sandbox its own; a host
+/// whose /run is not a tmpfs may point it at one).
+pub const LOCK_DIR_ENV: &str = "CNI_MACVLAN_LOCK_DIR";
+
+/// The lock directory in effect.
+pub fn lock_dir() -> PathBuf {
+    cni_attach::lock::lock_dir(LOCK_DIR, LOCK_DIR_ENV)
+}
 
 /// The host routes the pod needs back to the shim: one per shim address that none of the pod's
 /// subnets (of that family) covers, and only for families the pod has an address in.
@@ -169,7 +182,7 @@ impl<'a> Shim<'a> {
     pub fn gc(&self, keep: &HashSet<u32>) -> Result<()> {
         let lock = self.lock()?;
         let Some(link) = self.link()? else {
-            return lock.remove_file();
+            return Ok(lock.remove_file()?);
         };
         self.remove_routes(&link, &lock, |metric| !keep.contains(&metric))
     }

@@ -2,16 +2,15 @@
 //! host routes via it (the only record of which pods use it).
 
 use std::net::IpAddr;
-use std::os::unix::fs::MetadataExt;
 
+use cni_attach::NodeLock;
 use cni_netlink::{
-    AddrOptions, IpFamily, Link, LinkKind, MacvlanMode, MacvlanSpec, RT_TABLE_MAIN, Route,
+    AddrOptions, IpFamily, Link, LinkKind, MacvlanMode, MacvlanSpec, Netns, RT_TABLE_MAIN, Route,
     RouteSpec, Scope,
 };
 use ipnetwork::IpNetwork;
 
-use super::Shim;
-use super::lock::{ShimLock, lock_dir};
+use super::{Shim, lock_dir};
 use crate::config::ShimConf;
 use crate::error::{Context, Error, Result};
 use crate::master;
@@ -20,18 +19,12 @@ use crate::master;
 const PROTO_BOOT: u8 = 3;
 
 impl Shim<'_> {
-    /// The shim's lock; the file name carries the node namespace's inode, so tests that run
+    /// The shim's lock; the file name carries the node namespace's identity, so tests that run
     /// many "nodes" on one machine do not wait for each other.
-    pub(super) fn lock(&self) -> Result<ShimLock> {
-        let own_ns = "/proc/thread-self/ns/net";
-        let ino = std::fs::metadata(own_ns)
-            .map_err(|source| Error::Lock {
-                action: "stat",
-                path: own_ns.into(),
-                source,
-            })?
-            .ino();
-        ShimLock::acquire(lock_dir().join(format!("{}-{ino}.lock", self.name)))
+    pub(super) fn lock(&self) -> Result<NodeLock> {
+        let node = Netns::current().context(|| "open the node network namespace".into())?;
+        let path = NodeLock::path_for(&lock_dir(), &self.name, &node)?;
+        Ok(NodeLock::acquire(path)?)
     }
 
     pub(super) fn link(&self) -> Result<Option<Link>> {
@@ -137,7 +130,7 @@ impl Shim<'_> {
     pub(super) fn remove_routes(
         &self,
         link: &Link,
-        lock: &ShimLock,
+        lock: &NodeLock,
         doomed: impl Fn(u32) -> bool,
     ) -> Result<()> {
         let routes = self.routes(link)?;
@@ -174,7 +167,7 @@ impl Shim<'_> {
                 context: format!("delete host shim {:?}", self.name),
                 source: e,
             }),
-            _ => lock.remove_file(),
+            _ => Ok(lock.remove_file()?),
         }
     }
 }

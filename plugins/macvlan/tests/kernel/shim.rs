@@ -25,9 +25,16 @@ fn routes_via(node: &Ns, dev: &str, family: Family) -> Vec<RouteView> {
         .collect()
 }
 
+/// Where the plugin takes the shim's lock on this world's node.
+fn lock_path(lan: &Lan, shim: &str) -> std::path::PathBuf {
+    let node = cni_netlink::Netns::open(lan.node.path()).unwrap();
+    cni_attach::NodeLock::path_for(&lan.lock_dir(), shim, &node).unwrap()
+}
+
 /// The shim's lock files in this world.
 fn lock_files(lan: &Lan, shim: &str) -> Vec<String> {
-    let file = format!("{shim}-{}.lock", lan.node.inode().unwrap());
+    let path = lock_path(lan, shim);
+    let file = path.file_name().unwrap().to_string_lossy();
     cni_sandbox::list_dir(lan.lock_dir())
         .unwrap_or_default()
         .into_iter()
@@ -242,9 +249,7 @@ fn concurrent_adds_and_dels_share_one_shim_safely() {
     // for it (nothing of the shim appears), then one creates the shim and none trips over
     // another.
     std::fs::create_dir_all(lan.lock_dir()).unwrap();
-    let path = lan
-        .lock_dir()
-        .join(format!("{shim}-{}.lock", lan.node.inode().unwrap()));
+    let path = lock_path(&lan, &shim);
     let file = std::fs::File::create(&path).unwrap();
     let held = nix::fcntl::Flock::lock(file, nix::fcntl::FlockArg::LockExclusive).unwrap();
     let runs = std::thread::scope(|s| {
