@@ -9,7 +9,8 @@
 //!
 //! Not here: creating the macvlan (`link.rs`); DEL never resolves the master (plugins #953).
 
-use cni_netlink::{Handle, IpFamily, Link, LinkKind, RT_TABLE_MAIN};
+use cni_attach::uplink;
+use cni_netlink::{Handle, Link, LinkKind};
 use cni_spec::IfName;
 
 use crate::error::{Context, Error, Result};
@@ -37,27 +38,10 @@ pub fn find(handle: &Handle, name: &str) -> Result<Link> {
         })
 }
 
-/// The interface of the first default route in the main table, IPv4 before IPv6.
+/// The interface of the first default route (`cni_attach::uplink`: IPv4 before IPv6, as the
+/// reference's `AF_UNSPEC` dump), or the reason there is none.
 fn default_route_link(handle: &Handle) -> Result<Link> {
-    for family in [IpFamily::V4, IpFamily::V6] {
-        let routes = handle
-            .route_list(family, RT_TABLE_MAIN)
-            .context(|| format!("list {family:?} routes to find the default master"))?;
-        // A multipath default route has no single oif; like the reference, skip it.
-        let oif = routes
-            .iter()
-            .filter(|r| r.dst.prefix() == 0)
-            .find_map(|r| r.oif);
-        if let Some(index) = oif {
-            return handle
-                .link_get(index)
-                .context(|| format!("look up default-route link {index}"))?
-                .ok_or_else(|| Error::NoDefaultRoute {
-                    netns: handle.netns().to_owned(),
-                });
-        }
-    }
-    Err(Error::NoDefaultRoute {
+    uplink::default_route_link(handle)?.ok_or_else(|| Error::NoDefaultRoute {
         netns: handle.netns().to_owned(),
     })
 }
