@@ -142,5 +142,6 @@ fn add_return_route(pod: &NsConn, link: &Link, dst: IpNetwork) -> Result<()> {
     };
     pod.handle
         .route_add(&spec)
-        .context(|| format!("add route to the host shim {dst} in {}", pod.label()))
+        .context(|| format!("add route to the host shim {dst} in {}", pod.label()))?;
+    Ok(())
 }

@@ -47,17 +47,15 @@ fn delete_pod_link(netns: &std::path::Path, ifname: &str) -> Result<()> {
         Ok(Some(link)) => link,
         Ok(None) => return Ok(()),
         Err(source) => {
-            return Err(Error::Netlink {
-                context: format!("look up {ifname:?} in {}", pod.label()),
-                source,
-            });
+            let context = format!("look up {ifname:?} in {}", pod.label());
+            return Err(cni_attach::Error::Netlink { context, source }.into());
         }
     };
     match pod.handle.link_del(link.index) {
-        Err(e) if !e.is_not_found() => Err(Error::Netlink {
-            context: format!("failed to delete {ifname:?} in {}", pod.label()),
-            source: e,
-        }),
+        Err(source) if !source.is_not_found() => {
+            let context = format!("failed to delete {ifname:?} in {}", pod.label());
+            Err(cni_attach::Error::Netlink { context, source }.into())
+        }
         _ => Ok(()),
     }
 }

@@ -5,6 +5,10 @@
 
 use cni_spec::{CniError, ErrorCode};
 
+/// Kernel failures get their context (and code 999) from the shared attachment code, so a
+/// failed netlink call reads the same in every plugin.
+pub(crate) use cni_attach::Context;
+
 /// Everything that can go wrong in a macvlan verb.
 #[derive(Debug, thiserror::Error)]
 pub enum Error {
@@ -27,15 +31,6 @@ pub enum Error {
     NoDefaultRoute {
         /// The namespace searched.
         netns: String,
-    },
-    /// A kernel operation failed; `context` says what the plugin was doing (code 999).
-    #[error("{context}: {source}")]
-    Netlink {
-        /// What was being done, e.g. `create the macvlan on master "eth1"`.
-        context: String,
-        /// The netlink layer's error (keeps the errno).
-        #[source]
-        source: cni_netlink::Error,
     },
     /// `CNI_IFNAME` already exists in the pod; the spec says ADD must then fail (code 999).
     #[error("interface {ifname:?} already exists in {netns}")]
@@ -79,37 +74,12 @@ impl From<Error> for CniError {
             }
             Error::Unavailable(_) => ErrorCode::PluginNotAvailable,
             // Go's skel reports every untyped plugin error as 999; these are those.
-            Error::Netlink { .. }
-            | Error::Shim(_)
+            Error::Shim(_)
             | Error::Exists { .. }
             | Error::Check(_)
             | Error::Attach(_)
             | Error::Cni(_) => ErrorCode::Internal,
         };
         CniError::new(code, err.to_string())
-    }
-}
-
-/// Adds "what we were doing" to a netlink result.
-pub(crate) trait Context<T> {
-    /// Wraps the error with `context()`.
-    fn context(self, context: impl FnOnce() -> String) -> Result<T>;
-}
-
-impl<T> Context<T> for cni_netlink::Result<T> {
-    fn context(self, context: impl FnOnce() -> String) -> Result<T> {
-        self.map_err(|source| Error::Netlink {
-            context: context(),
-            source,
-        })
-    }
-}
-
-impl<T> Context<T> for std::result::Result<T, cni_netlink::NetnsError> {
-    fn context(self, context: impl FnOnce() -> String) -> Result<T> {
-        self.map_err(|e| Error::Netlink {
-            context: context(),
-            source: e.into(),
-        })
     }
 }

@@ -12,7 +12,7 @@ use cni_netlink::Handle;
 use cni_spec::{Request, ipam_gc};
 
 use crate::config::MacvlanConf;
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 use crate::master;
 use crate::shim::{self, Shim};
 
@@ -30,10 +30,7 @@ fn gc_shim(req: &Request) -> Result<()> {
     if conf.host_shim.is_none() {
         return Ok(());
     }
-    let node = Handle::current().map_err(|source| Error::Netlink {
-        context: "open a netlink socket".into(),
-        source,
-    })?;
+    let node = Handle::current().context(|| "open a netlink socket".into())?;
     let master = match master::resolve(&node, conf.master.as_ref()) {
         Ok(master) => master,
         // No master, no shim: the kernel deleted it with its lower device.

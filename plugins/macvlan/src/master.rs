@@ -127,9 +127,10 @@ pub fn explain_create_error(master: &Link, passthru: bool, source: cni_netlink::
             name: master.name.clone(),
             reason,
         },
-        None => Error::Netlink {
+        None => cni_attach::Error::Netlink {
             context: format!("create the macvlan on master {:?}", master.name),
             source,
-        },
+        }
+        .into(),
     }
 }

@@ -8,16 +8,13 @@ use cni_netlink::Handle;
 use cni_spec::{Request, ipam_status};
 
 use crate::config::MacvlanConf;
-use crate::error::{Error, Result};
+use crate::error::{Context, Error, Result};
 use crate::master;
 
 pub(crate) fn status(req: &Request) -> Result<()> {
     let conf = MacvlanConf::from_value(&req.conf.raw)?;
     if !conf.link_in_container {
-        let node = Handle::current().map_err(|source| Error::Netlink {
-            context: "open a netlink socket".into(),
-            source,
-        })?;
+        let node = Handle::current().context(|| "open a netlink socket".into())?;
         let usable = master::resolve(&node, conf.master.as_ref())
             .and_then(|link| master::validate(&node, &link));
         match usable {

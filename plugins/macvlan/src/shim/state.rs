@@ -28,9 +28,10 @@ impl Shim<'_> {
     }
 
     pub(super) fn link(&self) -> Result<Option<Link>> {
-        self.node
+        Ok(self
+            .node
             .link_get(self.name.as_str())
-            .context(|| format!("look up host shim {:?}", self.name))
+            .context(|| format!("look up host shim {:?}", self.name))?)
     }
 
     /// The shim link, created (bridge mode, up) if missing; an existing one must be ours.
@@ -81,11 +82,9 @@ impl Shim<'_> {
                 AddrOptions { nodad: true },
             );
             match added {
-                Err(e) if !e.is_exists() => {
-                    return Err(Error::Netlink {
-                        context: format!("add address {addr} to host shim {:?}", self.name),
-                        source: e,
-                    });
+                Err(source) if !source.is_exists() => {
+                    let context = format!("add address {addr} to host shim {:?}", self.name);
+                    return Err(cni_attach::Error::Netlink { context, source }.into());
                 }
                 _ => {}
             }
@@ -147,14 +146,10 @@ impl Shim<'_> {
                 ..RouteSpec::to(route.dst)
             };
             match self.node.route_del(&spec) {
-                Err(e) if !e.is_not_found() => {
-                    return Err(Error::Netlink {
-                        context: format!(
-                            "delete route {} via host shim {:?}",
-                            route.dst, self.name
-                        ),
-                        source: e,
-                    });
+                Err(source) if !source.is_not_found() => {
+                    let context =
+                        format!("delete route {} via host shim {:?}", route.dst, self.name);
+                    return Err(cni_attach::Error::Netlink { context, source }.into());
                 }
                 _ => {}
             }
@@ -163,10 +158,10 @@ impl Shim<'_> {
             return Ok(());
         }
         match self.node.link_del(link.index) {
-            Err(e) if !e.is_not_found() => Err(Error::Netlink {
-                context: format!("delete host shim {:?}", self.name),
-                source: e,
-            }),
+            Err(source) if !source.is_not_found() => {
+                let context = format!("delete host shim {:?}", self.name);
+                Err(cni_attach::Error::Netlink { context, source }.into())
+            }
             _ => Ok(lock.remove_file()?),
         }
     }
