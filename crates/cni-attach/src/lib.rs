@@ -14,6 +14,8 @@
 //! | [`gateway`] | gateways and default routes per family; forwarding on the node |
 //! | [`check`] | CHECK: the pod entry in `prevResult`, its addresses and routes |
 //! | [`masq`] | ipMasq with the nftables (default) or iptables backend; teardown and GC without a netns |
+//! | [`teardown`] | DEL for every plugin: delete the pod's interface whatever its state; run every step |
+//! | [`bridged`] | the verbs' steps for a pod behind a bridge port, shared by `bridge` and `vxlan` |
 //! | [`nft`] | a small client for the `nft` binary's JSON interface |
 //! | [`hash`] | the reference's hash-derived rule names and comments |
 //!
@@ -21,6 +23,7 @@
 //! particular to one plugin (bridge VLANs, macvlan modes, VXLAN devices).
 
 pub mod bridge;
+pub mod bridged;
 pub mod check;
 mod error;
 pub mod gateway;
@@ -31,6 +34,7 @@ pub mod masq;
 pub mod nft;
 pub mod ns;
 pub mod pod;
+pub mod teardown;
 mod tool;
 pub mod uplink;
 pub mod veth;
@@ -43,4 +47,5 @@ pub use mac::requested_mac;
 pub use masq::{Backend as MasqBackend, MasqOwner};
 pub use ns::{NsConn, OpenError};
 pub use pod::{PodOptions, configure_pod_interface};
+pub use teardown::{FirstError, delete_pod_link};
 pub use veth::{LinkGuard, VethPair, VethRequest, create_veth};

@@ -1,82 +1,25 @@
 //! DEL: release everything this attachment holds, whatever state it is in.
 //!
-//! Every step runs even if an earlier one failed, and the first failure is reported at the
-//! end (so the runtime retries). Unlike the reference, an empty `CNI_NETNS` or a vanished
-//! namespace skips only the in-pod step: IPAM is released and the masquerade and spoof-check
-//! rules are removed by name, since none of them needs the namespace (plugins #810; the
-//! reference returns right after IPAM there and leaks the rules). Removing the pod interface
-//! removes its host peer, and so the bridge port. A DEL for an attachment never added, or a
-//! repeated DEL, finds nothing and succeeds.
+//! The steps every bridged pod has (the pod's veth, IPAM, masquerade rules) are
+//! `cni_attach::bridged::detach`, which also keeps going past failures and skips only the
+//! in-pod step when `CNI_NETNS` is empty or gone. This plugin adds the spoof-check rules, also
+//! found by name. A DEL for an attachment never added, or a repeated DEL, finds nothing and
+//! succeeds.
 
-use cni_attach::NsConn;
-use cni_attach::masq::{self, MasqOwner};
-use cni_spec::{CniError, Request, ipam_del};
+use cni_attach::bridged;
+use cni_spec::{CniError, Request};
 
 use crate::config;
-use crate::error::Error;
 use crate::spoofchk::SpoofCheck;
 
 /// The DEL verb.
 pub fn del(req: &Request) -> Result<(), CniError> {
     let conf = config::parse(&req.conf)?;
-    let container_id = req.require_container_id()?.as_str();
-    let ifname = req.require_ifname()?.as_str();
-    let mut errors: Vec<CniError> = Vec::new();
-
-    if let Some(netns) = &req.netns {
-        if let Err(e) = delete_pod_link(netns, ifname) {
-            errors.push(e.into());
-        }
-    }
-    if req.conf.ipam_type().is_some() {
-        if let Err(e) = ipam_del(req) {
-            errors.push(e);
-        }
-    }
+    let mut errors = bridged::detach(req, conf.ip_masq.is_some())?;
     if conf.macspoofchk {
-        if let Err(e) = SpoofCheck::new(container_id, ifname).teardown() {
-            errors.push(e.into());
-        }
+        let container_id = req.require_container_id()?.as_str();
+        let ifname = req.require_ifname()?.as_str();
+        errors.keep(SpoofCheck::new(container_id, ifname).teardown());
     }
-    // By comment and chain name: no addresses, no namespace needed. Both backends are tried,
-    // since the pod may have been added under another backend or by the Go plugin.
-    if conf.ip_masq.is_some() {
-        let owner = MasqOwner {
-            network: &req.conf.name,
-            ifname,
-            container_id,
-        };
-        if let Err(e) = masq::teardown(&owner) {
-            errors.push(Error::from(e).into());
-        }
-    }
-    match errors.into_iter().next() {
-        Some(first) => Err(first),
-        None => Ok(()),
-    }
-}
-
-/// Deletes `ifname` in the pod; a missing namespace or link is already done.
-fn delete_pod_link(netns: &std::path::Path, ifname: &str) -> Result<(), Error> {
-    let pod = match NsConn::open(netns) {
-        Ok(pod) => pod,
-        Err(e) if e.is_gone() => return Ok(()),
-        Err(e) => return Err(e.into()),
-    };
-    let link = match pod.handle.link_get(ifname) {
-        Ok(Some(link)) => link,
-        Ok(None) => return Ok(()),
-        Err(source) => {
-            let context = format!("look up {ifname:?} in {}", pod.label());
-            return Err(cni_attach::Error::Netlink { context, source }.into());
-        }
-    };
-    match pod.handle.link_del(link.index) {
-        Ok(()) => Ok(()),
-        Err(e) if e.is_not_found() => Ok(()),
-        Err(source) => {
-            let context = format!("failed to delete {ifname:?} in {}", pod.label());
-            Err(cni_attach::Error::Netlink { context, source }.into())
-        }
-    }
+    errors.finish()
 }

@@ -7,8 +7,8 @@
 //! too. GC is forwarded to IPAM, and removes this network's masquerade rules whose attachment
 //! is no longer valid, as the bridge plugin does.
 
-use cni_attach::{NsConn, masq};
-use cni_spec::{CniError, ErrorCode, Request, ipam_gc, ipam_status};
+use cni_attach::{NsConn, bridged};
+use cni_spec::{CniError, ErrorCode, Request, ipam_status};
 
 use crate::config;
 use crate::error::{Error, Result};
@@ -39,17 +39,8 @@ fn node_ready(conf: &config::VxlanConf) -> Result<()> {
     NodeNetwork::lock(&node, conf)?.probe(&spec)
 }
 
-/// The GC verb. Both steps run; the first failure is reported. A request without
-/// `cni.dev/valid-attachments` removes no rules: an absent list is not an empty one.
+/// The GC verb: `cni_attach::bridged::gc` (IPAM, then this network's stale masquerade rules).
 pub fn gc(req: &Request) -> Result<(), CniError> {
     config::parse(&req.conf)?;
-    let ipam = match req.conf.ipam_type() {
-        Some(_) => ipam_gc(req),
-        None => Ok(()),
-    };
-    let rules = match req.conf.valid_attachments.as_deref() {
-        Some(valid) => masq::gc(&req.conf.name, valid).map_err(|e| CniError::from(Error::from(e))),
-        None => Ok(()),
-    };
-    ipam.and(rules)
+    bridged::gc(req)
 }

@@ -1,0 +1,16 @@
+//! A pod behind a bridge port, as the `bridge` and `vxlan` plugins both attach it: a veth whose
+//! node end is a port of a Linux bridge, the pod side configured from IPAM, optionally the
+//! gateway on the bridge and masquerading. The two plugins differ in what the bridge is and
+//! how it comes to exist (the bridge plugin's VLANs and spoof check; vxlan's VTEP, peers and
+//! per-node lock), not in these steps, so the steps live here once.
+//!
+//! | Module | For |
+//! |---|---|
+//! | [`detach`] | DEL (pod veth, IPAM, masquerade rules) and GC (IPAM, stale masquerade rules) |
+//!
+//! Not here: the bridge device and port flags themselves ([`crate::bridge`]), and anything
+//! only one of the plugins does.
+
+pub mod detach;
+
+pub use detach::{detach, gc};
