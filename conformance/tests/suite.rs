@@ -79,8 +79,9 @@ fn kind(name: &str) -> String {
     parts.join("/")
 }
 
-/// The mutants run on host-local's cases, on the interface-only kinds of bridge, on the
-/// chains and on the topologies: together those cover every kind, in a fraction of the full catalogue's time.
+/// The mutants run on host-local's cases, on the interface-only kinds of bridge, on every
+/// plugin's config refusals, on the chains and on the topologies: together those cover every
+/// kind, in a fraction of the full catalogue's time.
 fn mutant_catalogue() -> Vec<Case> {
     suite::catalogue()
         .into_iter()
@@ -89,6 +90,7 @@ fn mutant_catalogue() -> Vec<Case> {
                 || c.name.starts_with("topology/")
                 || c.name.contains("/host-local/")
                 || (c.name.starts_with("protocol/bridge/") && c.name.contains("/add-"))
+                || c.name.contains("/config-")
         })
         .collect()
 }

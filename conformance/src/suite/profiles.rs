@@ -101,7 +101,7 @@ impl Profile {
 }
 
 /// Every plugin the suite covers.
-pub const PROFILES: &[Profile] = &[HOST_LOCAL, BRIDGE, MACVLAN];
+pub const PROFILES: &[Profile] = &[HOST_LOCAL, BRIDGE, MACVLAN, VXLAN];
 
 /// host-local, run directly as the only plugin of a list (runtimes can; libcni does not care
 /// that it is an IPAM plugin).
@@ -194,6 +194,47 @@ pub const MACVLAN: Profile = Profile {
         BadConfig {
             name: "mtu-above-master",
             edit: |c| c["mtu"] = json!(9000),
+        },
+    ],
+};
+
+/// The vxlan underlay device on the node, and its address.
+pub const VXLAN_UNDERLAY: (&str, &str) = ("under0", "192.168.50.1/24");
+
+/// vxlan (VNI 42, head-end replication to one remote node) over host-local, gateway on its
+/// bridge. There is no reference vxlan, so only a directory that has one runs these.
+pub const VXLAN: Profile = Profile {
+    plugin: "vxlan",
+    kind: Kind::Interface,
+    delegates: &["host-local"],
+    prepare: |fx| {
+        let lan = fx.netns("underlay")?;
+        fx.world()
+            .veth((&fx.node, VXLAN_UNDERLAY.0), (&lan, "lan0"))?;
+        fx.node.add_addr(VXLAN_UNDERLAY.0, VXLAN_UNDERLAY.1)?;
+        lan.add_addr("lan0", "192.168.50.2/24")?;
+        Ok(())
+    },
+    conf: |net| {
+        json!({"type": "vxlan", "vni": 42, "dev": VXLAN_UNDERLAY.0, "remotes": ["192.168.50.2"],
+               "isGateway": true, "ipam": net.ipam()})
+    },
+    tamper: remove_pod_interface,
+    bad_configs: &[
+        BadConfig {
+            name: "vni-out-of-range",
+            edit: |c| c["vni"] = json!(16_777_216),
+        },
+        BadConfig {
+            name: "group-not-multicast",
+            edit: |c| {
+                c.as_object_mut().map(|o| o.remove("remotes"));
+                c["group"] = json!("10.0.0.1");
+            },
+        },
+        BadConfig {
+            name: "group-and-remotes",
+            edit: |c| c["group"] = json!("239.1.1.1"),
         },
     ],
 };

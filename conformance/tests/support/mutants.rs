@@ -76,10 +76,11 @@ exec "$REAL""#,
         },
         Mutant {
             name: "config-rewrite",
-            breaks: "ignores macvlan `mode` (always bridge) and turns on `isDefaultGateway`",
+            breaks: "ignores macvlan `mode` (always bridge), turns on `isDefaultGateway`, forgets vxlan `remotes`",
             targets: &["topology/*"],
             body: r#"sed -e 's/"mode":"[a-z]*"/"mode":"bridge"/' \
-    -e 's/"isDefaultGateway":false/"isDefaultGateway":true/' | exec "$REAL""#,
+    -e 's/"isDefaultGateway":false/"isDefaultGateway":true/' \
+    -e 's/"remotes":\[[^]]*\]/"remotes":[]/' | exec "$REAL""#,
         },
     ]
 }

@@ -13,7 +13,7 @@ use super::common::{Net, attach_as, ensure_pod_interface, ensure_released, has_c
 use crate::runner::{NetworkConfigList, RuntimeConf};
 use crate::suite::case::{Case, CaseResult, Failure, Need, ensure};
 use crate::suite::fixture::{Fixture, NETWORK};
-use crate::suite::profiles::{BRIDGE, MACVLAN, NetSpec, Profile};
+use crate::suite::profiles::{BRIDGE, MACVLAN, NetSpec, Profile, VXLAN};
 
 /// Versions both sides of every chain speak.
 const CHAIN_VERSIONS: [&str; 3] = ["0.3.1", "0.4.0", "1.0.0"];
@@ -40,12 +40,14 @@ struct Meta {
 pub fn cases(out: &mut Vec<Case>) {
     for v in CHAIN_VERSIONS {
         for main in [&BRIDGE, &MACVLAN] {
-            let ours_ipam = [Need::Reference(main.plugin), Need::UnderTest("host-local")];
+            let picks = [Need::Reference(main.plugin), Need::UnderTest("host-local")];
             let name = format!("chaining/host-local-under-reference-{}/{v}", main.plugin);
-            out.push(pair_case(name, &ours_ipam, main, v, None));
-            let ref_ipam = [Need::UnderTest(main.plugin), Need::Reference("host-local")];
+            out.push(pair_case(name, &picks, main, v, None));
+        }
+        for main in [&BRIDGE, &MACVLAN, &VXLAN] {
+            let picks = [Need::UnderTest(main.plugin), Need::Reference("host-local")];
             let name = format!("chaining/reference-host-local-under-{}/{v}", main.plugin);
-            out.push(pair_case(name, &ref_ipam, main, v, None));
+            out.push(pair_case(name, &picks, main, v, None));
         }
         for (main, meta) in [
             (&BRIDGE, PORTMAP),
@@ -53,6 +55,9 @@ pub fn cases(out: &mut Vec<Case>) {
             (&BRIDGE, TUNING),
             (&MACVLAN, PORTMAP),
             (&MACVLAN, TUNING),
+            (&VXLAN, PORTMAP),
+            (&VXLAN, BANDWIDTH),
+            (&VXLAN, TUNING),
         ] {
             let picks = [
                 Need::UnderTest(main.plugin),
@@ -156,7 +161,7 @@ const BANDWIDTH: Meta = Meta {
     )),
     disable_check: false,
     verify: |fx, b| {
-        let host = host_veth(&b.result)?;
+        let host = host_veth(fx, &b.result)?;
         let qdisc = fx.node.exec_ok(&["tc", "qdisc", "show", "dev", &host])?;
         ensure!(qdisc.contains("tbf"), "no tbf qdisc on {host}: {qdisc}");
         Ok(())
@@ -199,10 +204,10 @@ fn nat_rules(fx: &Fixture) -> Result<String, Failure> {
     Ok(text)
 }
 
-/// The host-side interface of a main plugin's result: listed without a sandbox and not the
-/// bridge (the entry that is a veth in the node).
-fn host_veth(result: &Value) -> Result<String, Failure> {
-    result["interfaces"]
+/// The host-side veth of a main plugin's result: an interface listed without a sandbox that
+/// is a veth in the node (the bridge and a VTEP are listed without one too).
+fn host_veth(fx: &Fixture, result: &Value) -> Result<String, Failure> {
+    let host_side = result["interfaces"]
         .as_array()
         .into_iter()
         .flatten()
@@ -211,8 +216,17 @@ fn host_veth(result: &Value) -> Result<String, Failure> {
                 .and_then(Value::as_str)
                 .is_none_or(str::is_empty)
         })
-        .filter_map(|i| i["name"].as_str())
-        .find(|n| *n != crate::suite::profiles::BRIDGE_NAME)
-        .map(str::to_owned)
-        .ok_or_else(|| Failure::new(format!("no host-side interface in the result: {result}")))
+        .filter_map(|i| i["name"].as_str());
+    for name in host_side {
+        if fx
+            .node
+            .link(name)?
+            .is_some_and(|l| l.kind.as_deref() == Some("veth"))
+        {
+            return Ok(name.to_owned());
+        }
+    }
+    Err(Failure::new(format!(
+        "no host-side veth in the result: {result}"
+    )))
 }

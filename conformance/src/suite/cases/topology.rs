@@ -3,8 +3,7 @@
 //!
 //! A scenario attaches pods through the runtime exactly as a node would and then asserts
 //! reachability both ways: what must answer, and what must not (a negative ping is one echo,
-//! 1 s). Lists are at 0.3.1, the version most configs in the wild still use. vxlan scenarios
-//! (two and three nodes) join when the plugin lands.
+//! 1 s). Lists are at 0.3.1, the version most configs in the wild still use.
 
 use std::net::IpAddr;
 
@@ -60,6 +59,20 @@ pub fn cases(out: &mut Vec<Case>) {
         "topology/multus-eth0-net1-net2",
         all,
         multus_secondaries,
+    ));
+    let vxlan = || vec![Need::UnderTest("vxlan"), Need::UnderTest("host-local")];
+    out.push(topo("topology/vxlan-two-nodes-unicast", vxlan(), |c, f| {
+        vxlan_nodes(c, f, 2, false)
+    }));
+    out.push(topo(
+        "topology/vxlan-three-nodes-unicast",
+        vxlan(),
+        |c, f| vxlan_nodes(c, f, 3, false),
+    ));
+    out.push(topo(
+        "topology/vxlan-two-nodes-multicast",
+        vxlan(),
+        |c, f| vxlan_nodes(c, f, 2, true),
     ));
 }
 
@@ -277,6 +290,52 @@ fn macvlan_two_nodes(ctx: &Ctx, fx: &Fixture) -> CaseResult {
     reach(&b.ns, a.ip, "pod to a pod on another node")?;
     fx.runtime.del(&net1, &a.rt)?;
     rt2.del(&net2, &b.rt)?;
+    Ok(())
+}
+
+/// Seed vxlan-multicast-unicast-proxy: nodes on one underlay switch, a pod on each, one VXLAN
+/// segment over them: peers from `remotes` (head-end replication; every node gets the same
+/// list and skips itself) or from a multicast `group`. Every pod reaches every other pod and
+/// runs at the underlay MTU minus the 50-byte VXLAN overhead; the last DEL on a node removes
+/// its VTEP.
+fn vxlan_nodes(ctx: &Ctx, fx: &Fixture, count: u8, multicast: bool) -> CaseResult {
+    let switch = fx.world().switch("switch")?;
+    let remotes: Vec<String> = (1..=count).map(|n| format!("192.168.50.{n}")).collect();
+    let mut nodes = Vec::new();
+    for n in 1..=count {
+        let node = fx.netns(&format!("node{n}"))?;
+        switch.plug(&node, "under0", Some(&format!("192.168.50.{n}/24")))?;
+        let dir = fx.world().tempdir().join(format!("node{n}"));
+        let rt = Runtime::new(&node, vec![ctx.plugins.clone()], dir.join("cache"));
+        let start = 10 * n;
+        let mut conf = json!({"type": "vxlan", "vni": 42, "dev": "under0", "isGateway": true,
+                              "ipam": ipam("10.88.0.0/24", start, start + 9, &dir.join("ipam"))});
+        if multicast {
+            conf["group"] = json!("239.1.1.42");
+        } else {
+            conf["remotes"] = json!(remotes);
+        }
+        let net = list("vxnet", conf)?;
+        let pod = add_pod(&rt, fx, &net, &format!("pod{n}"))?;
+        nodes.push((node, rt, net, pod));
+    }
+    for (_, _, _, from) in &nodes {
+        let mtu = from.ns.link("eth0")?.map(|l| l.mtu);
+        ensure!(
+            mtu == Some(1450),
+            "pod MTU {mtu:?}, the underlay's 1500 minus 50 is due"
+        );
+        for (_, _, _, to) in nodes.iter().filter(|(_, _, _, p)| p.ip != from.ip) {
+            reach(&from.ns, to.ip, "pod to a pod on another node over vxlan")?;
+        }
+    }
+    for (node, rt, net, pod) in &nodes {
+        rt.del(net, &pod.rt)?;
+        ensure!(
+            node.link("vxlan42")?.is_none(),
+            "the VTEP outlived the last pod on its node"
+        );
+    }
     Ok(())
 }
 
