@@ -8,10 +8,22 @@
 use std::path::Path;
 
 use cni_netlink::{IpFamily, Link, RT_TABLE_MAIN};
-use cni_spec::{CniResult, Interface};
+use cni_spec::{CniError, CniResult, Interface, Request, ipam_check};
 
 use crate::error::{Context, Error, Result};
 use crate::ns::NsConn;
+use crate::pod::pod_addresses;
+
+/// What CHECK checks against: IPAM is asked first when the config has IPAM (so L2 attachments
+/// can be checked; the reference bridge fails them with "no plugin name provided"), then the
+/// request must carry a `prevResult`.
+pub fn prev_result(req: &Request) -> std::result::Result<&CniResult, CniError> {
+    if req.conf.ipam_type().is_some() {
+        ipam_check(req)?;
+    }
+    let prev = req.conf.prev_result.as_ref();
+    Ok(prev.ok_or_else(|| Error::Check("Required prevResult missing".into()))?)
+}
 
 /// The entry for the pod interface: name `ifname` and `sandbox` equal to `CNI_NETNS`. Returns
 /// its index in `prev.interfaces`.
@@ -50,18 +62,14 @@ pub fn check_addresses(pod: &NsConn, link: &Link, prev: &CniResult, iface: usize
         .handle
         .addr_list(Some(link.index))
         .context(|| format!("list addresses of {:?}", link.name))?;
-    for ip in prev
-        .ips
-        .iter()
-        .filter(|ip| ip.interface.is_none_or(|i| i == iface))
-    {
-        let found = present.iter().any(|a| {
-            a.network.ip() == ip.address.ip() && a.network.prefix() == ip.address.prefix()
-        });
+    for address in pod_addresses(prev, iface) {
+        let found = present
+            .iter()
+            .any(|a| a.network.ip() == address.ip() && a.network.prefix() == address.prefix());
         if !found {
             return Err(Error::Check(format!(
-                "Failed to match addr {} on interface {}",
-                ip.address, link.name
+                "Failed to match addr {address} on interface {}",
+                link.name
             )));
         }
     }

@@ -5,6 +5,7 @@
 //! | Module | For |
 //! |---|---|
 //! | [`ns`] | [`NsConn`]: a namespace plus a netlink socket in it (node side, pod side) |
+//! | [`target`] | [`PodTarget`]: the pod a request names, with sockets on the node and in the pod |
 //! | [`bridge`] | the node-side bridge: ensure it, gateway address, ports and their flags, forwarding wait |
 //! | [`lock`] | [`NodeLock`]: a per-node `flock` for state several invocations share |
 //! | [`uplink`] | the node's default-route interface |
@@ -34,6 +35,7 @@ pub mod masq;
 pub mod nft;
 pub mod ns;
 pub mod pod;
+pub mod target;
 pub mod teardown;
 mod tool;
 pub mod uplink;
@@ -46,6 +48,7 @@ pub use lock::NodeLock;
 pub use mac::requested_mac;
 pub use masq::{Backend as MasqBackend, MasqOwner};
 pub use ns::{NsConn, OpenError};
-pub use pod::{PodOptions, configure_pod_interface};
+pub use pod::{PodOptions, configure_pod_interface, pod_addresses};
+pub use target::PodTarget;
 pub use teardown::{FirstError, delete_pod_link};
 pub use veth::{LinkGuard, VethPair, VethRequest, create_veth};

@@ -44,12 +44,7 @@ pub fn configure_pod_interface(
     iface: usize,
     options: PodOptions,
 ) -> Result<()> {
-    let addresses: Vec<IpNetwork> = result
-        .ips
-        .iter()
-        .filter(|ip| ip.interface.is_none_or(|i| i == iface))
-        .map(|ip| ip.address)
-        .collect();
+    let addresses = pod_addresses(result, iface);
     let has_v6 = addresses.iter().any(IpNetwork::is_ipv6);
     apply_sysctls(pod, &link.name, options, has_v6)?;
     for address in &addresses {
@@ -84,6 +79,17 @@ pub fn configure_pod_interface(
             .context(|| "failed to add route".to_owned())?;
     }
     Ok(())
+}
+
+/// The addresses `result` gives interface `iface` (entries that name no interface count too),
+/// with their subnet prefix.
+pub fn pod_addresses(result: &CniResult, iface: usize) -> Vec<IpNetwork> {
+    result
+        .ips
+        .iter()
+        .filter(|ip| ip.interface.is_none_or(|i| i == iface))
+        .map(|ip| ip.address)
+        .collect()
 }
 
 /// The first gateway among the result's addresses of `dst`'s family.

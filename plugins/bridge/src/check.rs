@@ -7,65 +7,38 @@
 //! fails them with "no plugin name provided").
 
 use cni_attach::bridge::bridge_by_name;
-use cni_attach::check::{check_addresses, check_routes, pod_interface};
-use cni_attach::masq::{self, MasqOwner};
-use cni_attach::{Context, NsConn};
-use cni_netlink::{Link, LinkKind, MacAddr};
-use cni_spec::{CniError, CniResult, Interface, Request, ipam_check};
+use cni_attach::bridged::check::{check_mtu, pod_config, pod_veth, port_flags, same_mac};
+use cni_attach::check::prev_result;
+use cni_attach::{Context, NsConn, PodTarget};
+use cni_netlink::{Link, LinkKind};
+use cni_spec::{CniError, CniResult, Request};
 
 use crate::config::{self, BridgeConf};
 use crate::error::{Error, Result};
+use crate::port::PortSettings;
 use crate::spoofchk::SpoofCheck;
 
 /// The CHECK verb.
 pub fn check(req: &Request) -> Result<(), CniError> {
     let conf = config::parse(&req.conf)?;
-    let netns = req.require_netns()?;
-    let ifname = req.require_ifname()?.as_str();
-    let container_id = req.require_container_id()?.as_str();
-    if req.conf.ipam_type().is_some() {
-        ipam_check(req)?;
-    }
-    let prev = req
-        .conf
-        .prev_result
-        .as_ref()
-        .ok_or_else(|| Error::Check("Required prevResult missing".into()))?;
-    let node = NsConn::current().map_err(Error::from)?;
-    let pod = NsConn::open(netns).map_err(Error::from)?;
+    let prev = prev_result(req)?;
+    let target = PodTarget::open(req)?;
+    let node = &target.node;
 
-    let (pod_index, pod_entry) = pod_interface(prev, ifname, netns).map_err(Error::from)?;
-    let bridge = check_bridge(&node, prev, &conf)?;
-    let pod_link = check_pod_link(&pod, pod_entry, &conf)?;
-    let host = find_host_veth(&node, prev, &bridge, &pod_link)?;
-    check_port(&host, &conf)?;
-    check_vlans(&node, &host, &conf)?;
-    check_addresses(&pod, &pod_link, prev, pod_index).map_err(Error::from)?;
-    check_routes(&pod, prev).map_err(Error::from)?;
-    if let Some(backend) = conf.ip_masq {
-        let owner = MasqOwner {
-            network: &req.conf.name,
-            ifname,
-            container_id,
-        };
-        let addresses: Vec<_> = prev
-            .ips
-            .iter()
-            .filter(|ip| ip.interface.is_none_or(|i| i == pod_index))
-            .map(|ip| ip.address)
-            .collect();
-        masq::check(backend, &owner, &addresses).map_err(Error::from)?;
-    }
+    let (pod_index, pod_link) = pod_veth(&target, prev, conf.mtu)?;
+    let bridge = check_bridge(node, prev, &conf)?;
+    let host = find_host_veth(node, prev, &bridge, &pod_link)?;
+    port_flags(&host, PortSettings::pod(&conf).flags())?;
+    check_mtu(&host, conf.mtu)?;
+    check_vlans(node, &host, &conf)?;
+    let owner = target.masq_owner(&req.conf.name);
+    let masq = conf.ip_masq.map(|backend| (backend, &owner));
+    pod_config(&target, &pod_link, prev, pod_index, masq)?;
     if conf.macspoofchk {
         let mac = pod_link.mac.unwrap_or_default();
-        SpoofCheck::new(container_id, ifname).check(&host.name, mac)?;
+        SpoofCheck::new(target.container_id, target.ifname).check(&host.name, mac)?;
     }
     Ok(())
-}
-
-fn same_mac(entry: &Interface, link: &Link) -> bool {
-    let want = entry.mac.as_deref().and_then(|m| m.parse::<MacAddr>().ok());
-    entry.mac.is_none() || want == link.mac
 }
 
 fn check_bridge(node: &NsConn, prev: &CniResult, conf: &BridgeConf) -> Result<Link> {
@@ -94,35 +67,6 @@ fn check_bridge(node: &NsConn, prev: &CniResult, conf: &BridgeConf) -> Result<Li
         )));
     }
     Ok(bridge)
-}
-
-fn check_pod_link(pod: &NsConn, entry: &Interface, conf: &BridgeConf) -> Result<Link> {
-    let link = pod
-        .handle
-        .link_get(entry.name.as_str())
-        .context(|| format!("look up {:?} in {}", entry.name, pod.label()))?
-        .ok_or_else(|| {
-            Error::Check(format!(
-                "CNI created interface in container {} not found",
-                entry.name
-            ))
-        })?;
-    if link.kind != Some(LinkKind::Veth) {
-        return Err(Error::Check(format!(
-            "Error: Container interface {} not of type veth",
-            link.name
-        )));
-    }
-    if !same_mac(entry, &link) {
-        return Err(Error::Check(format!(
-            "Interface {} Mac {} doesn't match container Mac: {}",
-            link.name,
-            entry.mac.as_deref().unwrap_or_default(),
-            link.mac.map(|m| m.to_string()).unwrap_or_default()
-        )));
-    }
-    check_mtu(&link, conf)?;
-    Ok(link)
 }
 
 /// The host-side entry of `prev` that is the pod veth's peer and a port of `bridge`.
@@ -166,25 +110,6 @@ fn find_host_veth(node: &NsConn, prev: &CniResult, bridge: &Link, pod_link: &Lin
     )))
 }
 
-fn check_port(host: &Link, conf: &BridgeConf) -> Result<()> {
-    let port = host
-        .bridge_port
-        .ok_or_else(|| Error::Check(format!("host veth {} is not a bridge port", host.name)))?;
-    if port.hairpin != conf.hairpin {
-        return Err(Error::Check(format!(
-            "host veth {} hairpin mode is {}, configured {}",
-            host.name, port.hairpin, conf.hairpin
-        )));
-    }
-    if port.isolated != conf.port_isolation {
-        return Err(Error::Check(format!(
-            "host veth {} port isolation is {}, configured {}",
-            host.name, port.isolated, conf.port_isolation
-        )));
-    }
-    check_mtu(host, conf)
-}
-
 fn check_vlans(node: &NsConn, host: &Link, conf: &BridgeConf) -> Result<()> {
     if !conf.uses_vlans() {
         return Ok(());
@@ -213,14 +138,4 @@ fn check_vlans(node: &NsConn, host: &Link, conf: &BridgeConf) -> Result<()> {
         }
     }
     Ok(())
-}
-
-fn check_mtu(link: &Link, conf: &BridgeConf) -> Result<()> {
-    match conf.mtu {
-        Some(mtu) if link.mtu != mtu => Err(Error::Check(format!(
-            "interface {} MTU is {}, configured {mtu}",
-            link.name, link.mtu
-        ))),
-        _ => Ok(()),
-    }
 }

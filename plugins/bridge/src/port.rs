@@ -52,6 +52,14 @@ impl PortSettings {
         }
     }
 
+    /// The flags `cni_attach::bridge` writes (and CHECK reads back).
+    pub fn flags(&self) -> PortFlags {
+        PortFlags {
+            hairpin: self.hairpin,
+            isolated: self.isolated,
+        }
+    }
+
     fn uses_vlans(&self) -> bool {
         self.vlan.is_some() || !self.trunk.is_empty()
     }
@@ -65,11 +73,7 @@ pub fn attach_port(
     port: &Link,
     settings: &PortSettings,
 ) -> Result<()> {
-    let flags = PortFlags {
-        hairpin: settings.hairpin,
-        isolated: settings.isolated,
-    };
-    cni_attach::bridge::attach_port(node, bridge, port, flags)?;
+    cni_attach::bridge::attach_port(node, bridge, port, settings.flags())?;
     if settings.uses_vlans() {
         apply_vlans(node, port, settings)?;
     }

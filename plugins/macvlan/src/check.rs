@@ -7,10 +7,10 @@
 
 use std::net::IpAddr;
 
-use cni_attach::NsConn;
-use cni_attach::check::{check_addresses, check_routes, pod_interface};
+use cni_attach::check::{check_addresses, check_routes, pod_interface, prev_result};
+use cni_attach::{NsConn, PodTarget, pod_addresses};
 use cni_netlink::{Link, LinkKind, MacvlanInfo};
-use cni_spec::{Request, ipam_check};
+use cni_spec::Request;
 use ipnetwork::IpNetwork;
 
 use crate::add::KNOWN_ARGS;
@@ -22,24 +22,13 @@ use crate::shim::{self, Shim};
 pub(crate) fn check(req: &Request) -> Result<()> {
     let conf = MacvlanConf::from_value(&req.conf.raw)?;
     req.args.ensure_known(&KNOWN_ARGS)?;
-    let ifname = req.require_ifname()?.as_str();
-    let netns_path = req.require_netns()?;
-    let container_id = req.require_container_id()?.as_str();
-
-    let node = NsConn::current()?;
-    let pod = NsConn::open(netns_path).map_err(cni_attach::Error::from)?;
-    let side = if conf.link_in_container { &pod } else { &node };
+    let target = PodTarget::open(req)?;
+    let (ifname, node, pod) = (target.ifname, &target.node, &target.pod);
+    let side = if conf.link_in_container { pod } else { node };
     let master = master::resolve(&side.handle, conf.master.as_ref())?;
 
-    if req.conf.ipam_type().is_some() {
-        ipam_check(req)?;
-    }
-    let prev = req
-        .conf
-        .prev_result
-        .as_ref()
-        .ok_or_else(|| Error::Check("Required prevResult missing".into()))?;
-    let (index, iface) = pod_interface(prev, ifname, netns_path)?;
+    let prev = prev_result(req)?;
+    let (index, iface) = pod_interface(prev, ifname, target.netns)?;
 
     let link = pod
         .handle
@@ -54,22 +43,17 @@ pub(crate) fn check(req: &Request) -> Result<()> {
     check_mode(&conf, info)?;
     check_mac(&link, iface.mac.as_deref())?;
     check_master(&link, &master, conf.link_in_container)?;
-    check_addresses(&pod, &link, prev, index)?;
-    check_routes(&pod, prev)?;
+    check_addresses(pod, &link, prev, index)?;
+    check_routes(pod, prev)?;
 
     if let Some(shim_conf) = &conf.host_shim {
-        let addresses: Vec<IpNetwork> = prev
-            .ips
-            .iter()
-            .filter(|ip| ip.interface.is_none_or(|i| i == index))
-            .map(|ip| ip.address)
-            .collect();
+        let addresses = pod_addresses(prev, index);
         if !addresses.is_empty() {
-            check_return_routes(&pod, &link, &shim::pod_return_routes(shim_conf, &addresses))?;
+            check_return_routes(pod, &link, &shim::pod_return_routes(shim_conf, &addresses))?;
             let ips: Vec<IpAddr> = addresses.iter().map(IpNetwork::ip).collect();
             Shim::new(&node.handle, &req.conf.name, &master.name).check(
                 &master,
-                shim::tag(container_id, ifname),
+                shim::tag(target.container_id, ifname),
                 &ips,
             )?;
         }

@@ -37,6 +37,14 @@ pub struct Shared {
     pub vtep: Link,
 }
 
+/// The flags of a pod's bridge port (written by ADD, read back by CHECK).
+pub fn port_flags(conf: &VxlanConf) -> PortFlags {
+    PortFlags {
+        hairpin: conf.hairpin,
+        isolated: false,
+    }
+}
+
 /// One network on one node, locked.
 #[derive(Debug)]
 pub struct NodeNetwork<'a> {
@@ -66,10 +74,7 @@ impl<'a> NodeNetwork<'a> {
 
     /// Plugs a pod's host veth into the bridge.
     pub fn attach(&self, shared: &Shared, host: &Link) -> Result<()> {
-        let flags = PortFlags {
-            hairpin: self.conf.hairpin,
-            isolated: false,
-        };
+        let flags = port_flags(self.conf);
         Ok(bridge::attach_port(self.node, &shared.bridge, host, flags)?)
     }
 

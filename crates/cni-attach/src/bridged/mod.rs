@@ -6,11 +6,13 @@
 //!
 //! | Module | For |
 //! |---|---|
+//! | [`check`] | CHECK of the pod's veth, its port flags, addresses, routes and masquerade rules |
 //! | [`detach`] | DEL (pod veth, IPAM, masquerade rules) and GC (IPAM, stale masquerade rules) |
 //!
 //! Not here: the bridge device and port flags themselves ([`crate::bridge`]), and anything
 //! only one of the plugins does.
 
+pub mod check;
 pub mod detach;
 
 pub use detach::{detach, gc};
