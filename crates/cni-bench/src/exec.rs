@@ -73,6 +73,27 @@ pub struct Running {
     program: PathBuf,
 }
 
+/// What one measured operation cost.
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Timing {
+    /// Spawn to exit.
+    pub wall: Duration,
+    /// User + system CPU of the child and every descendant it waited for (`wait4` rusage);
+    /// `None` where the exec went through code that does not report it (the conflist runner).
+    pub cpu: Option<Duration>,
+}
+
+impl std::ops::Add for Timing {
+    type Output = Timing;
+
+    fn add(self, other: Timing) -> Timing {
+        Timing {
+            wall: self.wall + other.wall,
+            cpu: self.cpu.zip(other.cpu).map(|(a, b)| a + b),
+        }
+    }
+}
+
 /// How a child ended.
 #[derive(Debug, Clone)]
 pub struct Finished {
@@ -82,6 +103,8 @@ pub struct Finished {
     pub ended: Instant,
     /// Exit code, or 128 + signal.
     pub status: i32,
+    /// CPU time of the child and the descendants it waited for.
+    pub cpu: Duration,
     /// Its stdout.
     pub stdout: Vec<u8>,
     /// Its stderr.
@@ -92,6 +115,14 @@ impl Finished {
     /// Spawn to exit.
     pub fn wall(&self) -> Duration {
         self.ended.duration_since(self.started)
+    }
+
+    /// Wall and CPU time.
+    pub fn timing(&self) -> Timing {
+        Timing {
+            wall: self.wall(),
+            cpu: Some(self.cpu),
+        }
     }
 
     /// Stdout and stderr as one trimmed text, for error messages.
@@ -145,7 +176,7 @@ impl Running {
             // SAFETY: plain syscall; the negative id addresses only the group this child leads.
             unsafe { libc::kill(-pid, libc::SIGKILL) };
         }
-        let status = reap(pid);
+        let (status, cpu) = reap(pid);
         if !exited {
             return Err(BenchError::Timeout {
                 what: self.program.display().to_string(),
@@ -156,6 +187,7 @@ impl Running {
             started: self.started,
             ended,
             status,
+            cpu,
             stdout: read_pipe(self.child.stdout.take()),
             stderr: read_pipe(self.child.stderr.take()),
         })
@@ -215,29 +247,42 @@ fn wait_readable(pidfd: &OwnedFd, deadline: Instant) -> bool {
     }
 }
 
-/// Reaps `pid` and returns its exit code (128 + signal when a signal ended it).
-fn reap(pid: libc::pid_t) -> i32 {
+/// Reaps `pid`; returns its exit code (128 + signal when a signal ended it) and the CPU time
+/// of it and the children it waited for. (Its `ru_maxrss` is not used: see the module doc.)
+fn reap(pid: libc::pid_t) -> (i32, Duration) {
     if pid <= 0 {
-        return -1;
+        return (-1, Duration::ZERO);
     }
     let mut status: libc::c_int = 0;
+    // SAFETY: an all-zero rusage is a valid value for this plain C struct.
+    let mut ru: libc::rusage = unsafe { std::mem::zeroed() };
     loop {
-        // SAFETY: waits for our own child; `status` is a valid out-pointer.
-        let rc = unsafe { libc::waitpid(pid, &mut status, 0) };
+        // SAFETY: waits for our own child; `status` and `ru` are valid out-pointers.
+        let rc = unsafe { libc::wait4(pid, &mut status, 0, &mut ru) };
         if rc == pid {
             break;
         }
         if rc < 0 && std::io::Error::last_os_error().raw_os_error() != Some(libc::EINTR) {
-            return -1;
+            return (-1, Duration::ZERO);
         }
     }
-    if libc::WIFEXITED(status) {
+    let code = if libc::WIFEXITED(status) {
         libc::WEXITSTATUS(status)
     } else if libc::WIFSIGNALED(status) {
         128 + libc::WTERMSIG(status)
     } else {
         -1
-    }
+    };
+    (code, cpu_time(&ru))
+}
+
+fn cpu_time(ru: &libc::rusage) -> Duration {
+    let tv = |t: libc::timeval| {
+        let secs = u64::try_from(t.tv_sec).unwrap_or(0);
+        let micros = u64::try_from(t.tv_usec).unwrap_or(0);
+        Duration::from_secs(secs) + Duration::from_micros(micros)
+    };
+    tv(ru.ru_utime) + tv(ru.ru_stime)
 }
 
 fn read_pipe(pipe: Option<impl Read>) -> Vec<u8> {

@@ -7,13 +7,11 @@
 //! in the pod: deleting either veth end (or the macvlan) removes the device.
 //! No IPAM, no sysctls, no read-back: whatever a plugin does beyond this is its own cost.
 
-use std::time::Duration;
-
 use cni_sandbox::Ns;
 
 use crate::configs::{self, BRIDGE, BRIDGE_GW, IFNAME, MACVLAN_GW, MACVLAN_MASTER};
 use crate::error::{BenchError, Result};
-use crate::exec::{self, Launch};
+use crate::exec::{self, Launch, Timing};
 use crate::netns::NsFile;
 use crate::site::{Pod, Scenario};
 
@@ -43,7 +41,7 @@ pub fn add(
     home: &NsFile,
     pod: &Pod,
     what: &str,
-) -> Result<Duration> {
+) -> Result<Timing> {
     let (node_cmds, addr, gw) = match scenario {
         Scenario::Bridge => (
             vec![
@@ -78,13 +76,13 @@ pub fn add(
     ];
     let host = exec::run_ok(node, home, &Launch::ip_batch(&node_cmds), what)?;
     let inside = exec::run_ok(&pod.file, home, &Launch::ip_batch(&pod_cmds), what)?;
-    Ok(host.wall() + inside.wall())
+    Ok(host.timing() + inside.timing())
 }
 
 /// One floor DEL: the pod's device goes, and with a veth its node end too.
-pub fn del(home: &NsFile, pod: &Pod, what: &str) -> Result<Duration> {
+pub fn del(home: &NsFile, pod: &Pod, what: &str) -> Result<Timing> {
     let mut launch = Launch::new(exec::ip_path());
     launch.args = ["link", "del", IFNAME].map(String::from).to_vec();
     launch.env = vec![("LC_ALL".into(), "C".into())];
-    Ok(exec::run_ok(&pod.file, home, &launch, what)?.wall())
+    Ok(exec::run_ok(&pod.file, home, &launch, what)?.timing())
 }

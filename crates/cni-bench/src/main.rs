@@ -73,6 +73,7 @@ fn main() -> ExitCode {
 }
 
 fn run(opts: &Options) -> Result<(Report, Vec<PathBuf>)> {
+    raise_fd_limit();
     let bins = Binaries {
         ours: opts.plugins.clone(),
         reference: opts.reference.clone(),
@@ -147,4 +148,20 @@ fn run(opts: &Options) -> Result<(Report, Vec<PathBuf>)> {
     report.targets = targets::judge(&report);
     let files = report.write(&opts.out)?;
     Ok((report, files))
+}
+
+/// A burst of 200 holds two pipes and a pidfd per child next to an open namespace file per
+/// pod: over the 1024 descriptors many systems allow by default. The hard limit is ours to use.
+fn raise_fd_limit() {
+    let mut lim = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: getrlimit/setrlimit read and write one valid rlimit on our stack.
+    unsafe {
+        if libc::getrlimit(libc::RLIMIT_NOFILE, &mut lim) == 0 && lim.rlim_cur < lim.rlim_max {
+            lim.rlim_cur = lim.rlim_max;
+            libc::setrlimit(libc::RLIMIT_NOFILE, &lim);
+        }
+    }
 }

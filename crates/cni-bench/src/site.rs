@@ -5,14 +5,13 @@
 //! floor never share a bridge or a store, while their samples are interleaved in time.
 
 use std::path::{Path, PathBuf};
-use std::time::Duration;
 
 use cni_sandbox::{DEFAULT_PATH, Ns, World};
 use serde_json::Value;
 
 use crate::configs::{self, IFNAME};
 use crate::error::Result;
-use crate::exec::{self, Launch};
+use crate::exec::{self, Launch, Timing};
 use crate::floor;
 use crate::netns::NsFile;
 use crate::subject::{Binaries, Subject};
@@ -204,25 +203,25 @@ impl Site {
     }
 
     /// One timed exec of `launch` in the node, which must succeed.
-    pub fn timed(&self, home: &NsFile, launch: &Launch, what: &str) -> Result<Duration> {
+    pub fn timed(&self, home: &NsFile, launch: &Launch, what: &str) -> Result<Timing> {
         let what = format!("{} {}", self.subject.label(), what);
-        Ok(exec::run_ok(&self.node_file, home, launch, &what)?.wall())
+        Ok(exec::run_ok(&self.node_file, home, launch, &what)?.timing())
     }
 
     /// One ADD of `id` into `pod`, timed.
-    pub fn add(&self, home: &NsFile, id: &str, pod: &Pod) -> Result<Duration> {
+    pub fn add(&self, home: &NsFile, id: &str, pod: &Pod) -> Result<Timing> {
         let what = self.what("ADD", id);
         match self.plugin_launch("ADD", id, pod) {
-            Some(launch) => Ok(exec::run_ok(&self.node_file, home, &launch, &what)?.wall()),
+            Some(launch) => Ok(exec::run_ok(&self.node_file, home, &launch, &what)?.timing()),
             None => floor::add(self.scenario, &self.node_file, home, pod, &what),
         }
     }
 
     /// One DEL of `id` from `pod`, timed.
-    pub fn del(&self, home: &NsFile, id: &str, pod: &Pod) -> Result<Duration> {
+    pub fn del(&self, home: &NsFile, id: &str, pod: &Pod) -> Result<Timing> {
         let what = self.what("DEL", id);
         match self.plugin_launch("DEL", id, pod) {
-            Some(launch) => Ok(exec::run_ok(&self.node_file, home, &launch, &what)?.wall()),
+            Some(launch) => Ok(exec::run_ok(&self.node_file, home, &launch, &what)?.timing()),
             None => floor::del(home, pod, &what),
         }
     }

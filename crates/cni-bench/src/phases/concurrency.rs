@@ -35,6 +35,9 @@ pub struct Burst {
     pub add_wall: Summary,
     /// Wall time of the DEL bursts.
     pub del_wall: Summary,
+    /// CPU time (user + system) of all the ADDs of a burst together, median over bursts: with
+    /// two cores, a burst cannot end before half of this has passed.
+    pub add_cpu: Summary,
     /// Failed ADDs, over all rounds.
     pub add_failures: usize,
     /// Addresses handed out more than once within a burst, over all rounds.
@@ -53,6 +56,7 @@ pub struct Burst {
 #[derive(Default)]
 struct Tally {
     add: Vec<Duration>,
+    add_cpu: Vec<Duration>,
     del: Vec<Duration>,
     add_failures: usize,
     duplicates: usize,
@@ -97,8 +101,11 @@ pub fn run(bins: &Binaries, sizes: &[usize], rounds: usize) -> Result<Vec<Burst>
             Ok(tallies)
         })?;
         for ((site, _), t) in sites.iter().zip(tallies) {
-            let (Some(add_wall), Some(del_wall)) = (Summary::of(&t.add), Summary::of(&t.del))
-            else {
+            let (Some(add_wall), Some(del_wall), Some(add_cpu)) = (
+                Summary::of(&t.add),
+                Summary::of(&t.del),
+                Summary::of(&t.add_cpu),
+            ) else {
                 continue;
             };
             out.push(Burst {
@@ -107,6 +114,7 @@ pub fn run(bins: &Binaries, sizes: &[usize], rounds: usize) -> Result<Vec<Burst>
                 rounds,
                 add_wall,
                 del_wall,
+                add_cpu,
                 add_failures: t.add_failures,
                 duplicates: t.duplicates,
                 del_failures: t.del_failures,
@@ -129,6 +137,7 @@ fn one_round(
     let ids: Vec<String> = (0..pods.len()).map(|i| format!("r{round}-{i}")).collect();
     let (wall, adds) = burst(site, pods, &ids, "ADD", home)?;
     tally.add.push(wall);
+    tally.add_cpu.push(adds.iter().map(|f| f.cpu).sum());
     tally.add_failures += note_failures(&adds, &mut tally.first_error);
     tally.duplicates += duplicates(&adds);
     let (wall, dels) = burst(site, pods, &ids, "DEL", home)?;
@@ -234,6 +243,7 @@ mod tests {
             started: now,
             ended: now,
             status,
+            cpu: Duration::ZERO,
             stdout: stdout.as_bytes().to_vec(),
             stderr: Vec::new(),
         }

@@ -14,11 +14,11 @@ pub mod sequential;
 pub mod sizes;
 
 use std::collections::BTreeMap;
-use std::time::Duration;
 
 use serde::Serialize;
 
 use crate::error::Result;
+use crate::exec::Timing;
 use crate::netns::NsFile;
 use crate::stats::Summary;
 use crate::subject::Subject;
@@ -63,18 +63,20 @@ pub struct Series {
     pub subject: Subject,
     /// What.
     pub verb: Verb,
-    /// The numbers.
+    /// The numbers (wall time).
     pub summary: Summary,
+    /// Median CPU time (user + system, the whole process tree), where known.
+    pub cpu_median_ms: Option<f64>,
 }
 
 /// Samples collected per (subject, verb), turned into [`Series`].
 #[derive(Debug, Default)]
-pub struct Samples(BTreeMap<(Subject, Verb), Vec<Duration>>);
+pub struct Samples(BTreeMap<(Subject, Verb), Vec<Timing>>);
 
 impl Samples {
     /// Records one sample.
-    pub fn push(&mut self, subject: Subject, verb: Verb, d: Duration) {
-        self.0.entry((subject, verb)).or_default().push(d);
+    pub fn push(&mut self, subject: Subject, verb: Verb, t: Timing) {
+        self.0.entry((subject, verb)).or_default().push(t);
     }
 
     /// The series, labelled with `scenario` and `path`.
@@ -82,12 +84,15 @@ impl Samples {
         self.0
             .into_iter()
             .filter_map(|((subject, verb), samples)| {
+                let walls: Vec<_> = samples.iter().map(|t| t.wall).collect();
+                let cpus: Option<Vec<_>> = samples.iter().map(|t| t.cpu).collect();
                 Some(Series {
                     scenario: scenario.to_owned(),
                     path: path.to_owned(),
                     subject,
                     verb,
-                    summary: Summary::of(&samples)?,
+                    summary: Summary::of(&walls)?,
+                    cpu_median_ms: cpus.and_then(|c| Summary::of(&c)).map(|s| s.median_ms),
                 })
             })
             .collect()

@@ -11,6 +11,7 @@ use cni_sandbox::World;
 use super::{Samples, Series, Verb, WARMUP, progress, rotation};
 use crate::configs::{self, IFNAME};
 use crate::error::{BenchError, Result};
+use crate::exec::Timing;
 use crate::site::{Pod, Scenario, Site};
 use crate::subject::{Binaries, Subject};
 
@@ -68,12 +69,16 @@ pub fn run(bins: &Binaries, scenario: Scenario, n: usize) -> Result<Vec<Series>>
 }
 
 /// One ADD and its DEL, timed.
-fn pair(node: &Node, id: &str) -> Result<(std::time::Duration, std::time::Duration)> {
+fn pair(node: &Node, id: &str) -> Result<(Timing, Timing)> {
     let rt = RuntimeConf::new(id, node.pod.ns.path(), IFNAME);
+    let wall = |t: Instant| Timing {
+        wall: t.elapsed(),
+        cpu: None,
+    };
     let t = Instant::now();
     node.runtime.add(&node.list, &rt)?;
-    let add = t.elapsed();
+    let add = wall(t);
     let t = Instant::now();
     node.runtime.del(&node.list, &rt)?;
-    Ok((add, t.elapsed()))
+    Ok((add, wall(t)))
 }

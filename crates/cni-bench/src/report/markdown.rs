@@ -79,7 +79,9 @@ fn latency(r: &Report, s: &mut String) {
          \"direct\": the binary exec'd with env + stdin in the node namespace; \"conflist runner\": \
          through a libcni-faithful runtime (config injection, result cache). The parts of a direct ADD: \
          \"IPAM alone\" is host-local exec'd by itself with the same config, \"exec only\" the plugin's \
-         VERSION (a process start and exit, no work). The floor is `ip -batch` doing the same kernel work.\n",
+         VERSION (a process start and exit, no work). The floor is `ip -batch` doing the same kernel work. \
+         \"CPU\": user + system time of the whole process tree (`wait4` rusage); wall minus CPU is waiting \
+         (kernel sleeps, disk flushes, the scheduler).\n",
         r.n
     );
     let mut rows = Vec::new();
@@ -104,6 +106,7 @@ fn latency(r: &Report, s: &mut String) {
             ms(x.summary.median_ms),
             ms(x.summary.p90_ms),
             ms(x.summary.p99_ms),
+            x.cpu_median_ms.map_or_else(|| "–".to_owned(), ms),
             vs_ref,
             vs_floor,
         ]);
@@ -118,6 +121,7 @@ fn latency(r: &Report, s: &mut String) {
             "median",
             "p90",
             "p99",
+            "CPU median",
             "ours / reference",
             "ours / floor",
         ],
@@ -190,6 +194,7 @@ fn concurrency(r: &Report, s: &mut String) {
                 b.subject.label().to_owned(),
                 b.rounds.to_string(),
                 ms(b.add_wall.median_ms),
+                ms(b.add_cpu.median_ms),
                 ms(b.del_wall.median_ms),
                 format!("{} / {}", b.add_failures, b.del_failures),
                 b.duplicates.to_string(),
@@ -204,6 +209,7 @@ fn concurrency(r: &Report, s: &mut String) {
             "subject",
             "bursts",
             "ADD wall ms",
+            "ADD CPU ms (all)",
             "DEL wall ms",
             "failures ADD / DEL",
             "duplicate addresses",
