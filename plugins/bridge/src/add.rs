@@ -30,7 +30,8 @@ pub fn add(req: &Request) -> Result<CniResult, CniError> {
     // Parse and validate everything before touching the kernel.
     let conf = config::parse(&req.conf)?;
     req.args.ensure_known(&[mac::MAC_ARG])?;
-    let mac = requested_mac(conf.mac.as_deref(), &req.args, &req.conf).map_err(Error::from)?;
+    let mac =
+        requested_mac(conf.bridged.mac.as_deref(), &req.args, &req.conf).map_err(Error::from)?;
     let netns = req.require_netns()?;
     let ifname = req.require_ifname()?.as_str();
     let container_id = req.require_container_id()?.as_str();
@@ -99,7 +100,7 @@ impl Attach<'_> {
             self.pod,
             &VethRequest {
                 ifname: self.ifname,
-                mtu: self.conf.mtu,
+                mtu: self.conf.bridged.mtu,
                 mac: self.mac,
             },
         )?;
@@ -126,8 +127,8 @@ impl Attach<'_> {
         let gateways = plan_gateways(
             result,
             POD_INDEX,
-            self.conf.is_gateway,
-            self.conf.is_default_gateway,
+            self.conf.bridged.is_gateway,
+            self.conf.bridged.is_default_gateway,
         );
         self.configure_pod(&veth.pod, result)?;
         let vlan_gateway = self.own_gateways(&bridge, &gateways)?;
@@ -138,10 +139,10 @@ impl Attach<'_> {
             ifname: self.ifname,
             container_id: self.container_id,
         };
-        let masq_guard = Undo::new(self.conf.ip_masq.is_some(), || {
+        let masq_guard = Undo::new(self.conf.bridged.ip_masq.is_some(), || {
             let _ = masq::teardown(&owner);
         });
-        if let Some(backend) = self.conf.ip_masq {
+        if let Some(backend) = self.conf.bridged.ip_masq {
             let addresses: Vec<_> = result.ips.iter().map(|ip| ip.address).collect();
             masq::setup(backend, &owner, &addresses)?;
         }
@@ -186,7 +187,7 @@ impl Attach<'_> {
     /// With `isGateway`: the gateway addresses on the bridge (or on `<bridge>.<vlan>`, which
     /// is then returned for the result) and forwarding for their families.
     fn own_gateways(&self, bridge: &Link, gateways: &Gateways) -> Result<Option<Interface>> {
-        if !self.conf.is_gateway || gateways.all().next().is_none() {
+        if !self.conf.bridged.is_gateway || gateways.all().next().is_none() {
             return Ok(None);
         }
         let (target, reported) = match self.conf.vlan {
@@ -198,7 +199,7 @@ impl Attach<'_> {
             None => (bridge.clone(), None),
         };
         for gw in gateways.all() {
-            ensure_gateway_addr(self.node, &target, *gw, self.conf.force_address)?;
+            ensure_gateway_addr(self.node, &target, *gw, self.conf.bridged.force_address)?;
         }
         enable_forwarding(
             &self.node.netns,

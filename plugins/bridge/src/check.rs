@@ -25,14 +25,14 @@ pub fn check(req: &Request) -> Result<(), CniError> {
     let target = PodTarget::open(req)?;
     let node = &target.node;
 
-    let (pod_index, pod_link) = pod_veth(&target, prev, conf.mtu)?;
+    let (pod_index, pod_link) = pod_veth(&target, prev, conf.bridged.mtu)?;
     let bridge = check_bridge(node, prev, &conf)?;
     let host = find_host_veth(node, prev, &bridge, &pod_link)?;
     port_flags(&host, PortSettings::pod(&conf).flags())?;
-    check_mtu(&host, conf.mtu)?;
+    check_mtu(&host, conf.bridged.mtu)?;
     check_vlans(node, &host, &conf)?;
     let owner = target.masq_owner(&req.conf.name);
-    let masq = conf.ip_masq.map(|backend| (backend, &owner));
+    let masq = conf.bridged.ip_masq.map(|backend| (backend, &owner));
     pod_config(&target, &pod_link, prev, pod_index, masq)?;
     if conf.macspoofchk {
         let mac = pod_link.mac.unwrap_or_default();

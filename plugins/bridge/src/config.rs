@@ -1,11 +1,13 @@
 //! The bridge plugin's config keys (cni-reference.md §2.1), decoded with Go's JSON rules and
-//! validated into a [`BridgeConf`] whose fields can no longer contradict each other.
+//! validated into a [`BridgeConf`] whose fields can no longer contradict each other. The keys
+//! the vxlan plugin shares (`isGateway`, `isDefaultGateway`, `forceAddress`, `ipMasq`,
+//! `ipMasqBackend`, `mtu`, `hairpinMode`, `mac`) are `cni_attach::bridged::BridgedConf`.
 //!
 //! Defaults are the reference's at v1.8+: bridge `cni0`, `preserveDefaultVlan` false,
 //! `isDefaultGateway` implying `isGateway`. Error texts are the reference's. One deliberate
 //! difference: `ipMasqBackend` defaults to nftables (the reference picks iptables when present).
 
-use cni_attach::MasqBackend;
+use cni_attach::bridged::BridgedConf;
 use cni_netlink::VlanId;
 use cni_spec::{CniError, IfName, NetConf, gojson};
 use serde::Deserialize;
@@ -20,18 +22,8 @@ pub const DEFAULT_BRIDGE: &str = "cni0";
 pub struct BridgeConf {
     /// The bridge's name (`bridge`).
     pub bridge: String,
-    /// Put the gateway address on the bridge and forward (`isGateway`, or implied).
-    pub is_gateway: bool,
-    /// Add a default route via the gateway in the pod (`isDefaultGateway`).
-    pub is_default_gateway: bool,
-    /// Replace conflicting bridge addresses instead of failing (`forceAddress`).
-    pub force_address: bool,
-    /// Masquerade pod traffic leaving its subnet (`ipMasq`), and with which backend.
-    pub ip_masq: Option<MasqBackend>,
-    /// MTU of a new bridge and of both veth ends (`mtu`; 0 or absent = kernel default).
-    pub mtu: Option<u32>,
-    /// Hairpin on the host port (`hairpinMode`).
-    pub hairpin: bool,
+    /// The keys shared with vxlan. Here `mtu` is the MTU of a new bridge and of both veth ends.
+    pub bridged: BridgedConf,
     /// Bridge promiscuous (`promiscMode`).
     pub promisc: bool,
     /// Access VLAN: PVID and untagged on the port (`vlan`).
@@ -48,8 +40,6 @@ pub struct BridgeConf {
     pub disable_container_interface: bool,
     /// Isolated host port (`portIsolation`).
     pub port_isolation: bool,
-    /// The config's own `mac` (lowest priority of the MAC sources).
-    pub mac: Option<String>,
 }
 
 impl BridgeConf {
@@ -67,20 +57,6 @@ impl BridgeConf {
 #[derive(Deserialize, Default)]
 struct Wire {
     bridge: Option<String>,
-    #[serde(rename = "isGateway", default)]
-    is_gateway: bool,
-    #[serde(rename = "isDefaultGateway", default)]
-    is_default_gateway: bool,
-    #[serde(rename = "forceAddress", default)]
-    force_address: bool,
-    #[serde(rename = "ipMasq", default)]
-    ip_masq: bool,
-    #[serde(rename = "ipMasqBackend")]
-    ip_masq_backend: Option<String>,
-    #[serde(default)]
-    mtu: i64,
-    #[serde(rename = "hairpinMode", default)]
-    hairpin_mode: bool,
     #[serde(rename = "promiscMode", default)]
     promisc_mode: bool,
     #[serde(default)]
@@ -97,7 +73,6 @@ struct Wire {
     disable_container_interface: bool,
     #[serde(rename = "portIsolation", default)]
     port_isolation: bool,
-    mac: Option<String>,
 }
 
 #[derive(Deserialize, Default)]
@@ -112,10 +87,11 @@ struct TrunkWire {
 /// Decodes and validates the plugin keys of `conf` (the shared keys are already parsed).
 pub fn parse(conf: &NetConf) -> Result<BridgeConf, CniError> {
     let wire: Wire = gojson::from_value(&conf.raw)?;
-    validate(wire, conf.ipam_type().is_some()).map_err(CniError::from)
+    let bridged = BridgedConf::parse(conf)?;
+    validate(wire, bridged, conf.ipam_type().is_some()).map_err(CniError::from)
 }
 
-fn validate(w: Wire, has_ipam: bool) -> Result<BridgeConf, Error> {
+fn validate(w: Wire, bridged: BridgedConf, has_ipam: bool) -> Result<BridgeConf, Error> {
     let bridge = w
         .bridge
         .filter(|b| !b.is_empty())
@@ -130,7 +106,7 @@ fn validate(w: Wire, has_ipam: bool) -> Result<BridgeConf, Error> {
     }
     let vlan = u16::try_from(w.vlan).ok().and_then(VlanId::new);
     let trunk = expand_trunk(w.vlan_trunk.as_deref().unwrap_or_default())?;
-    if w.hairpin_mode && w.promisc_mode {
+    if bridged.hairpin && w.promisc_mode {
         return Err(Error::Config(
             "cannot set hairpin mode and promiscuous mode at the same time".into(),
         ));
@@ -140,28 +116,9 @@ fn validate(w: Wire, has_ipam: bool) -> Result<BridgeConf, Error> {
             "cannot use IPAM when DisableContainerInterface flag is set".into(),
         ));
     }
-    let mtu = match w.mtu {
-        0 => None,
-        m if (68..=65535).contains(&m) => u32::try_from(m).ok(),
-        m => {
-            return Err(Error::Config(format!(
-                "invalid MTU {m} (must be 0 or between 68 and 65535)"
-            )));
-        }
-    };
-    let ip_masq = if w.ip_masq {
-        Some(MasqBackend::from_config(w.ip_masq_backend.as_deref())?)
-    } else {
-        None
-    };
     let conf = BridgeConf {
         bridge,
-        is_gateway: w.is_gateway || w.is_default_gateway,
-        is_default_gateway: w.is_default_gateway,
-        force_address: w.force_address,
-        ip_masq,
-        mtu,
-        hairpin: w.hairpin_mode,
+        bridged,
         promisc: w.promisc_mode,
         vlan,
         trunk,
@@ -170,9 +127,8 @@ fn validate(w: Wire, has_ipam: bool) -> Result<BridgeConf, Error> {
         enable_dad: w.enabledad,
         disable_container_interface: w.disable_container_interface,
         port_isolation: w.port_isolation,
-        mac: w.mac.filter(|m| !m.is_empty()),
     };
-    if let Some(name) = conf.vlan_gateway_name().filter(|_| conf.is_gateway) {
+    if let Some(name) = conf.vlan_gateway_name().filter(|_| conf.bridged.is_gateway) {
         IfName::parse(&name).map_err(|e| {
             Error::Config(format!(
                 "invalid vlan gateway interface name {name:?}: {}",

@@ -15,7 +15,7 @@ use crate::spoofchk::SpoofCheck;
 /// The DEL verb.
 pub fn del(req: &Request) -> Result<(), CniError> {
     let conf = config::parse(&req.conf)?;
-    let mut errors = bridged::detach(req, conf.ip_masq.is_some())?;
+    let mut errors = bridged::detach(req, conf.bridged.ip_masq.is_some())?;
     if conf.macspoofchk {
         let container_id = req.require_container_id()?.as_str();
         let ifname = req.require_ifname()?.as_str();

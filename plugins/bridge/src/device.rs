@@ -19,7 +19,7 @@ use crate::port;
 /// brings it up. Returns it.
 pub fn ensure_bridge(node: &NsConn, conf: &BridgeConf) -> Result<Link> {
     let want = BridgeDevice {
-        mtu: conf.mtu,
+        mtu: conf.bridged.mtu,
         vlan_filtering: conf.uses_vlans().then_some(true),
         promisc: conf.promisc,
         ..BridgeDevice::named(&conf.bridge)

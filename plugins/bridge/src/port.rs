@@ -33,7 +33,7 @@ impl PortSettings {
     /// A pod's port.
     pub fn pod(conf: &BridgeConf) -> PortSettings {
         PortSettings {
-            hairpin: conf.hairpin,
+            hairpin: conf.bridged.hairpin,
             isolated: conf.port_isolation,
             vlan: conf.vlan,
             trunk: conf.trunk.clone(),

@@ -31,7 +31,8 @@ pub fn add(req: &Request) -> Result<CniResult, CniError> {
     // Parse and validate everything before touching the kernel.
     let conf = config::parse(&req.conf)?;
     req.args.ensure_known(&[mac::MAC_ARG])?;
-    let mac = requested_mac(conf.mac.as_deref(), &req.args, &req.conf).map_err(Error::from)?;
+    let mac =
+        requested_mac(conf.bridged.mac.as_deref(), &req.args, &req.conf).map_err(Error::from)?;
     let netns = req.require_netns()?;
     let ifname = req.require_ifname()?.as_str();
     let container_id = req.require_container_id()?.as_str();
@@ -119,8 +120,8 @@ impl Attach<'_> {
         let gateways = plan_gateways(
             result,
             POD_INDEX,
-            self.conf.is_gateway,
-            self.conf.is_default_gateway,
+            self.conf.bridged.is_gateway,
+            self.conf.bridged.is_default_gateway,
         );
         if result.ips.is_empty() {
             self.pod
@@ -136,9 +137,14 @@ impl Attach<'_> {
                 PodOptions::default(),
             )?;
         }
-        if self.conf.is_gateway && gateways.all().next().is_some() {
+        if self.conf.bridged.is_gateway && gateways.all().next().is_some() {
             for gw in gateways.all() {
-                ensure_gateway_addr(self.node, &shared.bridge, *gw, self.conf.force_address)?;
+                ensure_gateway_addr(
+                    self.node,
+                    &shared.bridge,
+                    *gw,
+                    self.conf.bridged.force_address,
+                )?;
             }
             enable_forwarding(
                 &self.node.netns,
@@ -149,7 +155,7 @@ impl Attach<'_> {
         let host = wait_forwarding(self.node, &veth.host, FORWARDING_TIMEOUT)?;
 
         // Masquerading last: nothing after it can fail, so it needs no undo of its own.
-        if let Some(backend) = self.conf.ip_masq {
+        if let Some(backend) = self.conf.bridged.ip_masq {
             let owner = MasqOwner {
                 network: &self.req.conf.name,
                 ifname: self.ifname,

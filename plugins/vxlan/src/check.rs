@@ -38,7 +38,7 @@ pub fn check(req: &Request) -> Result<(), CniError> {
     let host = host_end(node, &pod_link, &bridge)?;
     port_flags(&host, network::port_flags(&conf))?;
     let owner = target.masq_owner(&req.conf.name);
-    let masq = conf.ip_masq.map(|backend| (backend, &owner));
+    let masq = conf.bridged.ip_masq.map(|backend| (backend, &owner));
     pod_config(&target, &pod_link, prev, pod_index, masq)?;
     Ok(())
 }

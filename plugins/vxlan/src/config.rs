@@ -17,7 +17,7 @@
 //! | `udpCsum` | true | outer UDP checksums (IPv4 underlay) |
 //! | `bridge` | `vxbr<vni>` | the node-side bridge of the network |
 //! | `mtu` | underlay MTU − 50 (IPv4) / − 70 (IPv6) | VTEP and pod MTU |
-//! | `hairpinMode`, `isGateway`, `isDefaultGateway`, `forceAddress`, `ipMasq`, `ipMasqBackend`, `mac` | as the bridge plugin | |
+//! | `hairpinMode`, `isGateway`, `isDefaultGateway`, `forceAddress`, `ipMasq`, `ipMasqBackend`, `mac` | as the bridge plugin | (one definition: `cni_attach::bridged::BridgedConf`) |
 //!
 //! The VTEP is always called `vxlan<vni>`: the kernel allows one device per (VNI, port) in a
 //! namespace, so the name follows the VNI and a node cannot hold two networks with one VNI.
@@ -25,7 +25,7 @@
 use std::collections::BTreeMap;
 use std::net::IpAddr;
 
-use cni_attach::MasqBackend;
+use cni_attach::bridged::BridgedConf;
 use cni_attach::mac::parse_mac;
 use cni_netlink::{IpFamily, MacAddr, Vni};
 use cni_spec::{CniError, IfName, NetConf, gojson};
@@ -66,20 +66,9 @@ pub struct VxlanConf {
     pub bridge: String,
     /// The VTEP's name, `vxlan<vni>`.
     pub vtep: String,
-    /// Explicit MTU for VTEP and pods.
-    pub mtu: Option<u32>,
-    /// Hairpin on the pod's bridge port.
-    pub hairpin: bool,
-    /// Gateway address on the bridge (`isGateway`, or implied by `isDefaultGateway`).
-    pub is_gateway: bool,
-    /// Default route via the gateway in the pod.
-    pub is_default_gateway: bool,
-    /// Replace conflicting bridge addresses instead of failing.
-    pub force_address: bool,
-    /// Masquerade pod traffic leaving its subnet, and with which backend.
-    pub ip_masq: Option<MasqBackend>,
-    /// The config's own pod `mac` (lowest priority of the MAC sources).
-    pub mac: Option<String>,
+    /// The keys shared with the bridge plugin. Here `mtu` is an explicit MTU for the VTEP and
+    /// the pods (by default it follows the underlay).
+    pub bridged: BridgedConf,
 }
 
 /// Where flooded frames go.
@@ -132,7 +121,7 @@ impl VxlanConf {
     /// gateway: a pod's frames to it never leave its node, whichever node answered its ARP).
     /// Otherwise `None`: a random MAC, pinned at creation.
     pub fn gateway_mac(&self) -> Option<MacAddr> {
-        if !self.is_gateway {
+        if !self.bridged.is_gateway {
             return None;
         }
         let hex = cni_attach::hash::hash_with_prefix(
@@ -165,21 +154,6 @@ struct Wire {
     #[serde(rename = "udpCsum")]
     udp_csum: Option<bool>,
     bridge: Option<String>,
-    #[serde(default)]
-    mtu: i64,
-    #[serde(rename = "hairpinMode", default)]
-    hairpin_mode: bool,
-    #[serde(rename = "isGateway", default)]
-    is_gateway: bool,
-    #[serde(rename = "isDefaultGateway", default)]
-    is_default_gateway: bool,
-    #[serde(rename = "forceAddress", default)]
-    force_address: bool,
-    #[serde(rename = "ipMasq", default)]
-    ip_masq: bool,
-    #[serde(rename = "ipMasqBackend")]
-    ip_masq_backend: Option<String>,
-    mac: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -192,14 +166,15 @@ struct NeighborWire {
 /// Decodes and validates the plugin keys of `conf` (the shared keys are already parsed).
 pub fn parse(conf: &NetConf) -> Result<VxlanConf, CniError> {
     let wire: Wire = gojson::from_value(&conf.raw)?;
-    validate(wire, &conf.name).map_err(CniError::from)
+    let bridged = BridgedConf::parse(conf)?;
+    validate(wire, bridged, &conf.name).map_err(CniError::from)
 }
 
 fn bad(msg: impl Into<String>) -> Error {
     Error::Config(msg.into())
 }
 
-fn validate(w: Wire, network: &str) -> Result<VxlanConf, Error> {
+fn validate(w: Wire, bridged: BridgedConf, network: &str) -> Result<VxlanConf, Error> {
     let vni = w.vni.ok_or_else(|| bad("vni is required")).and_then(|v| {
         u32::try_from(v)
             .ok()
@@ -241,16 +216,7 @@ fn validate(w: Wire, network: &str) -> Result<VxlanConf, Error> {
         udp_csum: w.udp_csum.unwrap_or(true),
         bridge,
         vtep: format!("vxlan{vni}"),
-        mtu: mtu(w.mtu)?,
-        hairpin: w.hairpin_mode,
-        is_gateway: w.is_gateway || w.is_default_gateway,
-        is_default_gateway: w.is_default_gateway,
-        force_address: w.force_address,
-        ip_masq: match w.ip_masq {
-            true => Some(MasqBackend::from_config(w.ip_masq_backend.as_deref())?),
-            false => None,
-        },
-        mac: w.mac.filter(|m| !m.is_empty()),
+        bridged,
     };
     check_families(&conf)?;
     Ok(conf)
@@ -319,16 +285,6 @@ fn neighbors(items: Vec<NeighborWire>) -> Result<Vec<StaticNeighbor>, Error> {
         }
     }
     Ok(out)
-}
-
-fn mtu(value: i64) -> Result<Option<u32>, Error> {
-    match value {
-        0 => Ok(None),
-        m if (68..=65535).contains(&m) => Ok(u32::try_from(m).ok()),
-        m => Err(bad(format!(
-            "invalid MTU {m} (must be 0 or between 68 and 65535)"
-        ))),
-    }
 }
 
 /// The kernel gives a VXLAN device one family: local, group and every remote must share it

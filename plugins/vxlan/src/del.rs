@@ -18,7 +18,7 @@ use crate::network::NodeNetwork;
 pub fn del(req: &Request) -> Result<(), CniError> {
     let conf = config::parse(&req.conf)?;
     // The pod's veth, IPAM and masquerade rules, as for any pod behind a bridge port.
-    let mut errors = bridged::detach(req, conf.ip_masq.is_some())?;
+    let mut errors = bridged::detach(req, conf.bridged.ip_masq.is_some())?;
     // After the pod's port is gone, so it is not counted.
     let release = NsConn::current()
         .map_err(Error::from)

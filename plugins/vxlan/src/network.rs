@@ -40,7 +40,7 @@ pub struct Shared {
 /// The flags of a pod's bridge port (written by ADD, read back by CHECK).
 pub fn port_flags(conf: &VxlanConf) -> PortFlags {
     PortFlags {
-        hairpin: conf.hairpin,
+        hairpin: conf.bridged.hairpin,
         isolated: false,
     }
 }
@@ -89,7 +89,7 @@ impl<'a> NodeNetwork<'a> {
         };
         let want = BridgeDevice {
             mac,
-            ipv6_dad: !self.conf.is_gateway,
+            ipv6_dad: !self.conf.bridged.is_gateway,
             ..BridgeDevice::named(&self.conf.bridge)
         };
         Ok(bridge::ensure_bridge(self.node, &want)?)

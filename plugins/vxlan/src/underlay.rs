@@ -77,7 +77,7 @@ pub fn resolve(node: &NsConn, conf: &VxlanConf) -> Result<Underlay> {
         )));
     }
     config::udp_csum_allowed(conf, family)?;
-    let mtu = inner_mtu(conf.mtu, &link, family)?;
+    let mtu = inner_mtu(conf.bridged.mtu, &link, family)?;
     Ok(Underlay { link, local, mtu })
 }
 

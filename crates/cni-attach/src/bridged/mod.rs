@@ -6,6 +6,7 @@
 //!
 //! | Module | For |
 //! |---|---|
+//! | [`conf`] | the config keys both plugins read the same way (`isGateway`, `ipMasq`, `mtu`, ...) |
 //! | [`check`] | CHECK of the pod's veth, its port flags, addresses, routes and masquerade rules |
 //! | [`detach`] | DEL (pod veth, IPAM, masquerade rules) and GC (IPAM, stale masquerade rules) |
 //!
@@ -13,6 +14,8 @@
 //! only one of the plugins does.
 
 pub mod check;
+pub mod conf;
 pub mod detach;
 
+pub use conf::BridgedConf;
 pub use detach::{detach, gc};

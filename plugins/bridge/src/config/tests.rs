@@ -3,6 +3,7 @@
 use serde_json::{Value, json};
 
 use super::*;
+use cni_attach::MasqBackend;
 
 fn parse_json(extra: Value) -> Result<BridgeConf, CniError> {
     let mut v = json!({"cniVersion": "1.0.0", "name": "net", "type": "bridge"});
@@ -22,8 +23,13 @@ fn err(extra: Value) -> String {
 fn defaults_are_the_references() {
     let c = parse_json(json!({})).unwrap();
     assert_eq!(c.bridge, "cni0");
-    assert!(!c.is_gateway && !c.hairpin && !c.preserve_default_vlan && c.ip_masq.is_none());
-    assert_eq!((c.mtu, c.vlan, c.trunk.len()), (None, None, 0));
+    assert!(
+        !c.bridged.is_gateway
+            && !c.bridged.hairpin
+            && !c.preserve_default_vlan
+            && c.bridged.ip_masq.is_none()
+    );
+    assert_eq!((c.bridged.mtu, c.vlan, c.trunk.len()), (None, None, 0));
 }
 
 #[test]
@@ -31,16 +37,16 @@ fn default_gateway_implies_gateway_and_keys_fold_case() {
     // flannel's delegate, with keys spelled as users do write them.
     let c =
         parse_json(json!({"IsDefaultGateway": true, "hairpinmode": true, "MTU": 1400})).unwrap();
-    assert!(c.is_gateway && c.is_default_gateway && c.hairpin);
-    assert_eq!(c.mtu, Some(1400));
+    assert!(c.bridged.is_gateway && c.bridged.is_default_gateway && c.bridged.hairpin);
+    assert_eq!(c.bridged.mtu, Some(1400));
 }
 
 #[test]
 fn masquerade_backend_defaults_to_nftables() {
     let c = parse_json(json!({"ipMasq": true})).unwrap();
-    assert_eq!(c.ip_masq, Some(MasqBackend::Nftables));
+    assert_eq!(c.bridged.ip_masq, Some(MasqBackend::Nftables));
     let c = parse_json(json!({"ipMasq": true, "ipMasqBackend": "iptables"})).unwrap();
-    assert_eq!(c.ip_masq, Some(MasqBackend::Iptables));
+    assert_eq!(c.bridged.ip_masq, Some(MasqBackend::Iptables));
     // Only consulted when ipMasq is on, like the reference.
     assert!(parse_json(json!({"ipMasqBackend": "bogus"})).is_ok());
     assert!(

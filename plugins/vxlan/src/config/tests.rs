@@ -37,9 +37,9 @@ fn defaults() {
         ("vxbr100", "vxlan100")
     );
     assert_eq!(c.flood, Flood::Remotes(vec![]));
-    assert!(!c.learning && !c.proxy && c.udp_csum && !c.hairpin && !c.is_gateway);
+    assert!(!c.learning && !c.proxy && c.udp_csum && !c.bridged.hairpin && !c.bridged.is_gateway);
     assert_eq!(
-        (c.ttl, c.mtu, c.dev.as_deref(), c.local),
+        (c.ttl, c.bridged.mtu, c.dev.as_deref(), c.local),
         (0, None, None, None)
     );
     assert_eq!(c.family(), None);
@@ -50,7 +50,7 @@ fn defaults() {
 fn keys_fold_case_and_port_zero_is_the_default() {
     let c = parse_json(json!({"VNI": 7, "Port": 0, "MTU": 1400, "hairpinmode": true})).unwrap();
     assert_eq!(
-        (c.vni.get(), c.port, c.mtu, c.hairpin),
+        (c.vni.get(), c.port, c.bridged.mtu, c.bridged.hairpin),
         (7, 4789, Some(1400), true)
     );
     let c = parse_json(json!({"vni": 7, "port": 8472, "bridge": "br-x", "dev": "eth1"})).unwrap();
@@ -185,7 +185,7 @@ fn ranges() {
 #[test]
 fn the_gateway_mac_is_the_same_on_every_node_and_differs_per_network() {
     let a = parse_json(json!({"vni": 1, "isDefaultGateway": true})).unwrap();
-    assert!(a.is_gateway);
+    assert!(a.bridged.is_gateway);
     let mac = a.gateway_mac().unwrap();
     assert!(mac.is_unicast() && mac.0[0] == 0x02);
     assert_eq!(
