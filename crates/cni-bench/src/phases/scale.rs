@@ -7,6 +7,13 @@
 //! pod holds inside its own namespace is invisible to the node, and one namespace instead of a
 //! thousand keeps the setup to two `ip -batch` runs per step. Measured ADDs go into a separate
 //! pod namespace, as in the sequential phase.
+//!
+//! The fill namespace has IPv6 turned off. With a thousand pod ends in one namespace, every
+//! IPv6 multicast the bridge floods (DAD, MLD, router solicitations of the host ends) is routed
+//! there against a thousand `fe80::/64` routes of one table: a profile of the first version of
+//! this phase had 72% of all CPU in `__find_rr_leaf`, an O(n²) storm a real node, with one
+//! pod per namespace, does not have. The node side keeps IPv6 as a node has it. After each
+//! fill step the node is given [`SETTLE`] for the new links' DAD and first MLD reports.
 
 use std::io::Write;
 use std::net::Ipv4Addr;
@@ -23,6 +30,9 @@ use crate::site::{Pod, Scenario, Site};
 use crate::stats::Summary;
 use crate::subject::{Binaries, Subject};
 
+/// Quiet time after attaching fill pods, before measuring.
+const SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// The first address handed to a fill pod (after the few the warm-up used).
 const FILL_BASE: Ipv4Addr = Ipv4Addr::new(10, 88, 1, 0);
 
@@ -37,6 +47,13 @@ pub struct ScalePoint {
     pub add: Summary,
     /// DEL latency.
     pub del: Summary,
+    /// Median CPU of an ADD (the whole process tree).
+    pub add_cpu_ms: Option<f64>,
+    /// Median CPU of a DEL.
+    pub del_cpu_ms: Option<f64>,
+    /// host-local's ADD exec'd alone at this fill (plugin subjects): how much of the growth
+    /// is the IPAM store's.
+    pub ipam_add: Option<Summary>,
 }
 
 /// A subject's node with its fill namespace and its measuring pod.
@@ -53,6 +70,9 @@ pub fn run(bins: &Binaries, levels: &[usize], samples: usize) -> Result<Vec<Scal
     for subject in [Subject::Ours, Subject::Reference, Subject::Floor] {
         let site = Site::new(&world, bins, Scenario::Bridge, subject, "scale")?;
         let fill = world.netns(&format!("fill-{}", subject.tag()))?;
+        for scope in ["all", "default"] {
+            fill.set_sysctl(&format!("net.ipv6.conf.{scope}.disable_ipv6"), "1")?;
+        }
         let pod = Pod::new(&world, &format!("spod-{}", subject.tag()))?;
         nodes.push(Filled { site, fill, pod });
     }
@@ -76,27 +96,43 @@ pub fn run(bins: &Binaries, levels: &[usize], samples: usize) -> Result<Vec<Scal
                     fill(n, attached, level, world.tempdir())?;
                 }
                 attached = level;
+                std::thread::sleep(SETTLE);
             }
             progress(&format!(
                 "bridge: {samples} ADD/DEL pairs per subject with {level} pods attached"
             ));
             let mut s = Samples::default();
+            let mut ipam = Samples::default();
             for round in 0..samples {
                 for i in rotation(&order, round) {
                     let n = &nodes[i];
                     let id = format!("s{level}-{round}");
                     s.push(n.site.subject, Verb::Add, n.site.add(home, &id, &n.pod)?);
                     s.push(n.site.subject, Verb::Del, n.site.del(home, &id, &n.pod)?);
+                    let ipam_id = format!("{id}-ipam");
+                    let parts = (
+                        n.site.ipam_launch("ADD", &ipam_id, &n.pod),
+                        n.site.ipam_launch("DEL", &ipam_id, &n.pod),
+                    );
+                    if let (Some(add), Some(del)) = parts {
+                        ipam.push(
+                            n.site.subject,
+                            Verb::Add,
+                            n.site.timed(home, &add, "host-local ADD")?,
+                        );
+                        n.site.timed(home, &del, "host-local DEL")?;
+                    }
                 }
             }
-            points.extend(points_of(level, s));
+            points.extend(points_of(level, s, ipam));
         }
         Ok(points)
     })
 }
 
-fn points_of(level: usize, samples: Samples) -> Vec<ScalePoint> {
+fn points_of(level: usize, samples: Samples, ipam: Samples) -> Vec<ScalePoint> {
     let series = samples.into_series("", "");
+    let ipam = ipam.into_series("", "");
     let mut out = Vec::new();
     for add in series.iter().filter(|s| s.verb == Verb::Add) {
         if let Some(del) = series
@@ -108,37 +144,52 @@ fn points_of(level: usize, samples: Samples) -> Vec<ScalePoint> {
                 subject: add.subject,
                 add: add.summary,
                 del: del.summary,
+                add_cpu_ms: add.cpu_median_ms,
+                del_cpu_ms: del.cpu_median_ms,
+                ipam_add: ipam
+                    .iter()
+                    .find(|s| s.subject == add.subject)
+                    .map(|s| s.summary),
             });
         }
     }
     out
 }
 
+/// Pods attached per `ip -batch` run: one run per chunk keeps each far below the sandbox's
+/// 30 s bound for a tool, also on a loaded machine.
+const FILL_CHUNK: usize = 100;
+
 /// Attaches fill pods `from..to` to `n`'s bridge and, for plugin subjects, reserves their
 /// addresses in its store.
 fn fill(n: &Filled, from: usize, to: usize, scratch: &Path) -> Result<()> {
     let tag = n.site.subject.tag();
-    let mut node_cmds = Vec::new();
-    let mut fill_cmds = Vec::new();
-    for i in from..to {
-        node_cmds.push(format!(
-            "link add sp{i} type veth peer name pp{i} netns {}",
-            n.fill.name()
-        ));
-        node_cmds.push(format!("link set sp{i} master {BRIDGE}"));
-        node_cmds.push(format!("link set sp{i} up"));
-        fill_cmds.push(format!("link set pp{i} up"));
+    let mut start = from;
+    while start < to {
+        let end = (start + FILL_CHUNK).min(to);
+        let mut node_cmds = Vec::new();
+        let mut fill_cmds = Vec::new();
+        for i in start..end {
+            node_cmds.push(format!(
+                "link add sp{i} type veth peer name pp{i} netns {}",
+                n.fill.name()
+            ));
+            node_cmds.push(format!("link set sp{i} master {BRIDGE}"));
+            node_cmds.push(format!("link set sp{i} up"));
+            fill_cmds.push(format!("link set pp{i} up"));
+        }
+        run_batch(
+            &n.site.node,
+            &scratch.join(format!("fill-{tag}-node")),
+            &node_cmds,
+        )?;
+        run_batch(
+            &n.fill,
+            &scratch.join(format!("fill-{tag}-pods")),
+            &fill_cmds,
+        )?;
+        start = end;
     }
-    run_batch(
-        &n.site.node,
-        &scratch.join(format!("fill-{tag}-node")),
-        &node_cmds,
-    )?;
-    run_batch(
-        &n.fill,
-        &scratch.join(format!("fill-{tag}-pods")),
-        &fill_cmds,
-    )?;
     if n.site.subject != Subject::Floor {
         reserve(&n.site.store_dir(), from, to)?;
     }

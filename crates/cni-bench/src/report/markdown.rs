@@ -138,38 +138,45 @@ fn scale(r: &Report, s: &mut String) {
     let n = r.scale.first().map_or(0, |p| p.add.n);
     let _ = writeln!(
         s,
-        "## Pods attached to the bridge\n\nMedian (p90) ms of {n} ADD/DEL pairs per subject with that many pods already on `cni0`.\n"
+        "## Pods attached to the bridge\n\nMedian (p90) ms of {n} ADD/DEL pairs per subject with that many pods already on `cni0`; \
+         CPU is the median CPU of the process tree; \"IPAM alone\" is host-local's ADD exec'd by itself against the same store.\n"
     );
-    let cell = |pods: usize, who: Subject, verb: Verb| {
-        r.scale
-            .iter()
-            .find(|p| p.pods == pods && p.subject == who)
-            .map_or_else(String::new, |p| {
-                let x = if verb == Verb::Add { p.add } else { p.del };
-                format!("{} ({})", ms(x.median_ms), ms(x.p90_ms))
-            })
-    };
     let who = [Subject::Ours, Subject::Reference, Subject::Floor];
-    let rows: Vec<Vec<String>> = levels
-        .iter()
-        .map(|&pods| {
-            let mut row = vec![pods.to_string()];
-            for verb in [Verb::Add, Verb::Del] {
-                row.extend(who.iter().map(|&w| cell(pods, w, verb)));
+    let point = |pods: usize, w: Subject| r.scale.iter().find(|p| p.pods == pods && p.subject == w);
+    let mut rows = Vec::new();
+    for &pods in &levels {
+        for verb in [Verb::Add, Verb::Del] {
+            let mut row = vec![pods.to_string(), verb.label().to_owned()];
+            for &w in &who {
+                row.push(point(pods, w).map_or_else(String::new, |p| {
+                    let (x, cpu) = if verb == Verb::Add {
+                        (p.add, p.add_cpu_ms)
+                    } else {
+                        (p.del, p.del_cpu_ms)
+                    };
+                    let cpu = cpu.map_or_else(String::new, |c| format!(", CPU {}", ms(c)));
+                    format!("{} ({}){cpu}", ms(x.median_ms), ms(x.p90_ms))
+                }));
             }
-            row
-        })
-        .collect();
+            for w in [Subject::Ours, Subject::Reference] {
+                let ipam = point(pods, w)
+                    .and_then(|p| p.ipam_add)
+                    .filter(|_| verb == Verb::Add);
+                row.push(ipam.map_or_else(String::new, |x| ms(x.median_ms)));
+            }
+            rows.push(row);
+        }
+    }
     table(
         s,
         &[
             "pods",
-            "ADD ours",
-            "ADD reference",
-            "ADD floor",
-            "DEL ours",
-            "DEL reference",
-            "DEL floor",
+            "verb",
+            "ours",
+            "reference",
+            "floor",
+            "IPAM alone, ours",
+            "IPAM alone, reference",
         ],
         &rows,
     );

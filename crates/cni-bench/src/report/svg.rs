@@ -192,6 +192,9 @@ mod tests {
             subject,
             add: s(m),
             del: s(m),
+            add_cpu_ms: None,
+            del_cpu_ms: None,
+            ipam_add: None,
         })
         .collect();
         let svg = render(&points);
