@@ -95,6 +95,9 @@ pub enum Error {
         #[source]
         source: std::io::Error,
     },
+    /// IPAM answered ADD without any address.
+    #[error("IPAM plugin returned missing IP config")]
+    NoIpamAddresses,
     /// A config value this crate interprets is invalid (e.g. an unknown `ipMasqBackend`).
     #[error("{0}")]
     InvalidConfig(String),
@@ -120,6 +123,7 @@ impl From<Error> for CniError {
             | Error::NotABridge(_)
             | Error::AddressConflict { .. }
             | Error::PortNotForwarding(_)
+            | Error::NoIpamAddresses
             | Error::Check(_) => ErrorCode::Internal,
         };
         CniError::new(code, err.to_string())

@@ -6,6 +6,8 @@
 //! |---|---|
 //! | [`ns`] | [`NsConn`]: a namespace plus a netlink socket in it (node side, pod side) |
 //! | [`target`] | [`PodTarget`]: the pod a request names, with sockets on the node and in the pod |
+//! | [`ipam`] | IPAM ADD by delegation: the reservation guard, no addresses refused |
+//! | [`report`] | result entries for links, the config's DNS |
 //! | [`bridge`] | the node-side bridge: ensure it, gateway address, ports and their flags, forwarding wait |
 //! | [`lock`] | [`NodeLock`]: a per-node `flock` for state several invocations share |
 //! | [`uplink`] | the node's default-route interface |
@@ -29,12 +31,14 @@ pub mod check;
 mod error;
 pub mod gateway;
 pub mod hash;
+pub mod ipam;
 pub mod lock;
 pub mod mac;
 pub mod masq;
 pub mod nft;
 pub mod ns;
 pub mod pod;
+pub mod report;
 pub mod target;
 pub mod teardown;
 mod tool;

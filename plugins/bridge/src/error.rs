@@ -24,9 +24,6 @@ pub enum Error {
         #[source]
         source: cni_netlink::Error,
     },
-    /// IPAM returned a result without addresses.
-    #[error("IPAM plugin returned missing IP config")]
-    NoIpamAddresses,
     /// CHECK found the attachment differs from what ADD promised.
     #[error("{0}")]
     Check(String),

@@ -7,13 +7,16 @@
 
 use std::net::IpAddr;
 
-use cni_attach::{LinkGuard, NsConn, PodOptions, configure_pod_interface, requested_mac};
+use cni_attach::report::{interface, use_config_dns};
+use cni_attach::{
+    LinkGuard, NsConn, PodOptions, PodTarget, configure_pod_interface, ipam, requested_mac,
+};
 use cni_netlink::{Link, RouteSpec, Scope};
-use cni_spec::{CniResult, Interface, IpamReservation, Request, ipam_add};
+use cni_spec::{CniResult, IpamReservation, Request};
 use ipnetwork::IpNetwork;
 
 use crate::config::MacvlanConf;
-use crate::error::{Context, Error, Result};
+use crate::error::{Context, Result};
 use crate::link::{self, PodLinkSpec};
 use crate::master;
 use crate::shim::{self, Shim};
@@ -37,29 +40,18 @@ pub(crate) fn add(req: &Request) -> Result<CniResult> {
     let conf = MacvlanConf::from_value(&req.conf.raw)?;
     req.args.ensure_known(&KNOWN_ARGS)?;
     let mac = requested_mac(conf.mac.as_deref(), &req.args, &req.conf)?;
-    let ifname = req.require_ifname()?.as_str();
-    let netns_path = req.require_netns()?;
-    let container_id = req.require_container_id()?.as_str();
+    let target = PodTarget::open(req)?;
+    let (ifname, node, pod) = (target.ifname, &target.node, &target.pod);
 
     // Validate: the master exists, can carry macvlans, and bounds the MTU.
-    let node = NsConn::current()?;
-    let pod = NsConn::open(netns_path).map_err(cni_attach::Error::from)?;
-    let side = if conf.link_in_container { &pod } else { &node };
+    let side = if conf.link_in_container { pod } else { node };
     let master = master::resolve(&side.handle, conf.master.as_ref())?;
     master::validate(&side.handle, &master)?;
     let mtu = master::mtu(conf.mtu, &master)?;
 
     // IPAM (L2 mode without).
-    let reservation = match req.conf.ipam_type() {
-        Some(_) => Some(ipam_add(req)?),
-        None => None,
-    };
+    let reservation = ipam::reserve(req)?;
     let ipam = reservation.as_ref().map(IpamReservation::result);
-    if ipam.is_some_and(|r| r.ips.is_empty()) {
-        return Err(Error::Cni(cni_spec::CniError::internal(
-            "IPAM plugin returned missing IP config",
-        )));
-    }
 
     // The link, in the pod.
     let spec = PodLinkSpec {
@@ -69,13 +61,13 @@ pub(crate) fn add(req: &Request) -> Result<CniResult> {
         mac,
         bc_queue_len: conf.bc_queue_len,
     };
-    let link = link::create(&side.handle, &pod, ifname, &spec)?;
+    let link = link::create(&side.handle, pod, ifname, &spec)?;
     let guard = LinkGuard::new(&pod.handle, link.index);
 
     // Pod side.
-    let mut result = pod_result(&link, netns_path.to_string_lossy().into_owned(), ipam);
+    let mut result = pod_result(&link, target.sandbox(), ipam);
     if ipam.is_some() {
-        configure_pod_interface(&pod, &link, &result, 0, POD_OPTIONS)?;
+        configure_pod_interface(pod, &link, &result, 0, POD_OPTIONS)?;
     } else {
         pod.handle
             .link_set_up(link.index)
@@ -87,21 +79,19 @@ pub(crate) fn add(req: &Request) -> Result<CniResult> {
     if let (Some(shim_conf), false) = (&conf.host_shim, pod_ips.is_empty()) {
         let addresses: Vec<IpNetwork> = result.ips.iter().map(|ip| ip.address).collect();
         for dst in shim::pod_return_routes(shim_conf, &addresses) {
-            add_return_route(&pod, &link, dst)?;
+            add_return_route(pod, &link, dst)?;
         }
         let shim = Shim::new(&node.handle, &req.conf.name, &master.name);
         shim.attach(
             shim_conf,
             &master,
-            shim::tag(container_id, ifname),
+            shim::tag(target.container_id, ifname),
             &pod_ips,
         )?;
     }
 
     // Result: IPAM's DNS is kept when the config has none (the reference drops it).
-    if let Some(dns) = req.conf.dns.as_ref().filter(|d| !d.is_empty()) {
-        result.dns = dns.clone();
-    }
+    use_config_dns(&mut result, &req.conf);
     guard.disarm();
     if let Some(reservation) = reservation {
         reservation.commit();
@@ -113,12 +103,7 @@ pub(crate) fn add(req: &Request) -> Result<CniResult> {
 /// IPAM's addresses pointed at it, IPAM's routes and DNS.
 fn pod_result(link: &Link, sandbox: String, ipam: Option<&CniResult>) -> CniResult {
     let mut result = CniResult {
-        interfaces: vec![Interface {
-            mac: link.mac.map(|m| m.to_string()),
-            mtu: Some(link.mtu),
-            sandbox: Some(sandbox),
-            ..Interface::named(link.name.clone())
-        }],
+        interfaces: vec![interface(link, Some(sandbox))],
         ..CniResult::default()
     };
     if let Some(ipam) = ipam {

@@ -133,9 +133,6 @@ pub enum Error {
         /// The other VXLAN port.
         other: String,
     },
-    /// IPAM returned a result without addresses.
-    #[error("IPAM plugin returned missing IP config")]
-    NoIpamAddresses,
     /// CHECK found the attachment differs from what ADD promised.
     #[error("{0}")]
     Check(String),

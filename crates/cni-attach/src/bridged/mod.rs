@@ -6,6 +6,7 @@
 //!
 //! | Module | For |
 //! |---|---|
+//! | [`attach`] | ADD after IPAM: veth, the plugin's [`NodeSide`], pod side, gateway, masquerading |
 //! | [`conf`] | the config keys both plugins read the same way (`isGateway`, `ipMasq`, `mtu`, ...) |
 //! | [`check`] | CHECK of the pod's veth, its port flags, addresses, routes and masquerade rules |
 //! | [`detach`] | DEL (pod veth, IPAM, masquerade rules) and GC (IPAM, stale masquerade rules) |
@@ -13,9 +14,11 @@
 //! Not here: the bridge device and port flags themselves ([`crate::bridge`]), and anything
 //! only one of the plugins does.
 
+pub mod attach;
 pub mod check;
 pub mod conf;
 pub mod detach;
 
+pub use attach::{Attached, NodeSide, PodPlan, attach};
 pub use conf::BridgedConf;
 pub use detach::{detach, gc};
