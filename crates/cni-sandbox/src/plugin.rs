@@ -94,6 +94,27 @@ impl Invocation {
         }
     }
 
+    /// A verb on one attachment, as a runtime sends ADD, CHECK and DEL: `CNI_CONTAINERID`
+    /// `id`, `CNI_IFNAME` `ifname`, `config` on stdin, and `CNI_NETNS` the path of `pod` when
+    /// there is one (a DEL may come with none).
+    pub fn attachment(
+        binary: impl Into<PathBuf>,
+        command: &str,
+        config: &Value,
+        pod: Option<&Ns>,
+        id: &str,
+        ifname: &str,
+    ) -> Self {
+        let inv = Invocation::new(binary, command)
+            .container_id(id)
+            .ifname(ifname)
+            .config(config);
+        match pod {
+            Some(pod) => inv.netns(pod.path()),
+            None => inv,
+        }
+    }
+
     /// The same invocation with another `CNI_COMMAND` (e.g. DEL after ADD).
     pub fn command(self, command: &str) -> Self {
         self.set(CniVar::Command, command)

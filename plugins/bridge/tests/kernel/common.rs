@@ -73,15 +73,8 @@ impl Node {
         id: &str,
         ifname: &str,
     ) -> Invocation {
-        let mut inv = Invocation::new(self.cni_path.join("bridge"), command)
+        Invocation::attachment(self.cni_path.join("bridge"), command, conf, pod, id, ifname)
             .cni_path(&self.cni_path.to_string_lossy())
-            .container_id(id)
-            .ifname(ifname)
-            .config(conf);
-        if let Some(pod) = pod {
-            inv = inv.netns(pod.path());
-        }
-        inv
     }
 
     pub fn run(&self, inv: &Invocation) -> PluginRun {

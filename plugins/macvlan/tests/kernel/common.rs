@@ -158,11 +158,7 @@ pub fn call_bin(
     ifname: &str,
     conf: &Value,
 ) -> Invocation {
-    Invocation::new(bin, cmd)
-        .container_id(id)
-        .netns(pod.path())
-        .ifname(ifname)
-        .config(conf)
+    Invocation::attachment(bin, cmd, conf, Some(pod), id, ifname)
 }
 
 /// A macvlan config on `up0`: `{"cniVersion", "name", "type", "master"}` plus `extra`.

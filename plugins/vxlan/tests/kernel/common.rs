@@ -143,16 +143,9 @@ impl Cluster {
         id: &str,
         ifname: &str,
     ) -> Invocation {
-        let mut inv = Invocation::new(self.cni_path.join("vxlan"), command)
+        Invocation::attachment(self.cni_path.join("vxlan"), command, conf, pod, id, ifname)
             .cni_path(&self.cni_path.to_string_lossy())
             .env("CNI_VXLAN_LOCK_DIR", &self.lock_dir.to_string_lossy())
-            .container_id(id)
-            .ifname(ifname)
-            .config(conf);
-        if let Some(pod) = pod {
-            inv = inv.netns(pod.path());
-        }
-        inv
     }
 
     /// Runs `inv` on node `n`.
