@@ -146,24 +146,7 @@ pub fn random_mac() -> Result<MacAddr> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use cni_netlink::Vni;
-
-    fn spec() -> VtepSpec {
-        VtepSpec {
-            name: "vxlan100".into(),
-            vni: Vni::new(100).unwrap(),
-            port: 4789,
-            local: "10.200.0.1".parse().unwrap(),
-            group: None,
-            underlay: 2,
-            underlay_name: "eth0".into(),
-            ttl: 0,
-            learning: false,
-            proxy: false,
-            udp_csum: true,
-            mtu: 1450,
-        }
-    }
+    use crate::vtep::tests::spec;
 
     fn kernel_error(errno: i32) -> cni_netlink::Error {
         cni_netlink::Error::Kernel {

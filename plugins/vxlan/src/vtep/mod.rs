@@ -208,10 +208,11 @@ pub fn delete(node: &NsConn, link: &Link) -> Result<()> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
-    fn spec() -> VtepSpec {
+    /// A VTEP spec for unit tests: VNI 100 on port 4789 over `eth0` (index 2).
+    pub(crate) fn spec() -> VtepSpec {
         VtepSpec {
             name: "vxlan100".into(),
             vni: Vni::new(100).unwrap(),
