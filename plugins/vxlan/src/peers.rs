@@ -76,46 +76,28 @@ impl PeerPlan {
 
     /// The differences in words, for CHECK.
     pub fn describe(&self) -> String {
-        let mut parts = Vec::new();
-        let list = |items: Vec<String>| items.join(", ");
-        if !self.append.is_empty() {
-            let v = self.append.iter().map(ToString::to_string).collect();
-            parts.push(format!("missing flood entries for {}", list(v)));
-        }
-        if !self.remove.is_empty() {
-            let v = self.remove.iter().map(ToString::to_string).collect();
-            parts.push(format!("unexpected flood entries for {}", list(v)));
-        }
-        if !self.fdb_set.is_empty() {
-            let v = self
-                .fdb_set
-                .iter()
-                .map(|(m, d)| format!("{m} dst {d}"))
-                .collect();
-            parts.push(format!("missing fdb entries {}", list(v)));
-        }
-        if !self.fdb_del.is_empty() {
-            let v = self
-                .fdb_del
-                .iter()
-                .map(|(m, d)| format!("{m} dst {d}"))
-                .collect();
-            parts.push(format!("unexpected fdb entries {}", list(v)));
-        }
-        if !self.neigh_set.is_empty() {
-            let v = self
-                .neigh_set
-                .iter()
-                .map(|(i, m)| format!("{i} lladdr {m}"))
-                .collect();
-            parts.push(format!("missing neighbours {}", list(v)));
-        }
-        if !self.neigh_del.is_empty() {
-            let v = self.neigh_del.iter().map(ToString::to_string).collect();
-            parts.push(format!("unexpected neighbours {}", list(v)));
-        }
-        parts.join("; ")
+        let ip = |i: &IpAddr| i.to_string();
+        let fdb = |(m, d): &(MacAddr, IpAddr)| format!("{m} dst {d}");
+        let neigh = |(i, m): &(IpAddr, MacAddr)| format!("{i} lladdr {m}");
+        let parts = [
+            ("missing flood entries for", words(&self.append, ip)),
+            ("unexpected flood entries for", words(&self.remove, ip)),
+            ("missing fdb entries", words(&self.fdb_set, fdb)),
+            ("unexpected fdb entries", words(&self.fdb_del, fdb)),
+            ("missing neighbours", words(&self.neigh_set, neigh)),
+            ("unexpected neighbours", words(&self.neigh_del, ip)),
+        ];
+        let present = parts.into_iter().filter(|(_, list)| !list.is_empty());
+        let described: Vec<String> = present
+            .map(|(what, list)| format!("{what} {list}"))
+            .collect();
+        described.join("; ")
     }
+}
+
+/// `items` in words, comma-separated.
+fn words<T>(items: &[T], word: impl Fn(&T) -> String) -> String {
+    items.iter().map(word).collect::<Vec<_>>().join(", ")
 }
 
 /// The diff between `want` and the VTEP's current FDB and neighbour entries (only permanent
