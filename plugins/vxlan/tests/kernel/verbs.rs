@@ -91,53 +91,19 @@ fn check_covers_vtep_peers_port_and_pod() {
         assert!(msg.contains(what), "expected {what:?} in {msg:?}");
     };
 
-    // A peer lost from the FDB, then an extra one.
-    node.bridge(&[
-        "fdb",
-        "del",
-        "00:00:00:00:00:00",
-        "dev",
-        VTEP,
-        "dst",
-        "10.200.0.2",
-        "self",
-    ])
-    .unwrap();
+    // A peer lost from the FDB, then an extra one (`bridge fdb VERB 00:..:00 dev VTEP dst IP
+    // self`: the all-zero flood entries).
+    let flood = |verb: &str, dst: &str| {
+        let zero = "00:00:00:00:00:00";
+        node.bridge(&["fdb", verb, zero, "dev", VTEP, "dst", dst, "self"])
+            .unwrap();
+    };
+    flood("del", "10.200.0.2");
     fails("missing flood entries for 10.200.0.2");
-    node.bridge(&[
-        "fdb",
-        "append",
-        "00:00:00:00:00:00",
-        "dev",
-        VTEP,
-        "dst",
-        "10.200.0.2",
-        "self",
-    ])
-    .unwrap();
-    node.bridge(&[
-        "fdb",
-        "append",
-        "00:00:00:00:00:00",
-        "dev",
-        VTEP,
-        "dst",
-        "10.200.0.9",
-        "self",
-    ])
-    .unwrap();
+    flood("append", "10.200.0.2");
+    flood("append", "10.200.0.9");
     fails("unexpected flood entries for 10.200.0.9");
-    node.bridge(&[
-        "fdb",
-        "del",
-        "00:00:00:00:00:00",
-        "dev",
-        VTEP,
-        "dst",
-        "10.200.0.9",
-        "self",
-    ])
-    .unwrap();
+    flood("del", "10.200.0.9");
     c.check(1, &conf, &prev, &pod, "ctr").expect_ok();
 
     // The pod's port lost hairpin.
