@@ -173,9 +173,3 @@ impl From<Error> for CniError {
         }
     }
 }
-
-impl From<cni_attach::OpenError> for Error {
-    fn from(e: cni_attach::OpenError) -> Error {
-        Error::Attach(e.into())
-    }
-}
