@@ -1,6 +1,8 @@
 //! Plugin-side attachment code shared by the `bridge`, `macvlan` and `vxlan` plugins: what a
-//! plugin does between "IPAM gave me addresses" and "print the result", in the reference
-//! plugins' order and with their observable behaviour.
+//! plugin does between reading the request and printing the result (and undoing it in DEL),
+//! in the reference plugins' order and with their observable behaviour. Where a step is the
+//! same in several plugins it lives here once; [`bridged`] holds the whole verbs of a pod
+//! behind a bridge port, with the plugin's own part behind [`bridged::NodeSide`].
 //!
 //! | Module | For |
 //! |---|---|
@@ -15,7 +17,7 @@
 //! | [`mac`] | which MAC the pod interface gets (config, `CNI_ARGS`, `args`, `runtimeConfig`) |
 //! | [`pod`] | configuring the pod interface: DAD/ARP sysctls, addresses, up, DAD settle, routes |
 //! | [`gateway`] | gateways and default routes per family; forwarding on the node |
-//! | [`check`] | CHECK: the pod entry in `prevResult`, its addresses and routes |
+//! | [`check`] | CHECK: `prevResult` (after IPAM's CHECK), the pod entry in it, its addresses and routes |
 //! | [`masq`] | ipMasq with the nftables (default) or iptables backend; teardown and GC without a netns |
 //! | [`teardown`] | DEL for every plugin: delete the pod's interface whatever its state; run every step |
 //! | [`bridged`] | the verbs' steps for a pod behind a bridge port, shared by `bridge` and `vxlan` |

@@ -6,7 +6,7 @@
 //! not keep the later ones from releasing what they hold (an address, a rule).
 //!
 //! Not here: what else a plugin tears down (IPAM, rules, shared devices: the plugins, and
-//! [`crate::bridged::detach`] for pods behind a bridge).
+//! [`crate::bridged::detach()`] for pods behind a bridge).
 
 use std::path::Path;
 

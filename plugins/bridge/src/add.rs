@@ -2,7 +2,7 @@
 //! gateway -> masquerade -> result.
 //!
 //! The steps every pod behind a bridge port takes are `cni_attach::bridged::attach`, which
-//! also undoes them when a later one fails; this plugin's own part is [`BridgeSide`]: the
+//! also undoes them when a later one fails; this plugin's own part is `BridgeSide`: the
 //! bridge as configured, the port's VLANs, the spoof-check rules and the `<bridge>.<vlan>`
 //! gateway. The IPAM reservation is released when its guard drops. Shared state is left alone
 //! on failure: the bridge, its addresses, the forwarding sysctl (the reference never removes

@@ -4,7 +4,7 @@
 //! The underlay is resolved before IPAM, so a node that cannot carry the network fails the ADD
 //! without taking an address. The steps every pod behind a bridge port takes are
 //! `cni_attach::bridged::attach`, which undoes its own when a later one fails (the veth, the
-//! masquerade rules); this plugin's part is [`VxlanSide`]. If the pod was the network's only one
+//! masquerade rules); this plugin's part is `VxlanSide`. If the pod was the network's only one
 //! on the node, a failed ADD takes the VTEP and bridge with it (under the lock, counted from the
 //! kernel). The IPAM reservation is released when its guard drops.
 

@@ -6,10 +6,10 @@
 //!
 //! | Module | For |
 //! |---|---|
-//! | [`attach`] | ADD after IPAM: veth, the plugin's [`NodeSide`], pod side, gateway, masquerading |
+//! | [`attach`](mod@attach) | ADD after IPAM: veth, the plugin's [`NodeSide`], pod side, gateway, masquerading |
 //! | [`conf`] | the config keys both plugins read the same way (`isGateway`, `ipMasq`, `mtu`, ...) |
 //! | [`check`] | CHECK of the pod's veth, its port flags, addresses, routes and masquerade rules |
-//! | [`detach`] | DEL (pod veth, IPAM, masquerade rules) and GC (IPAM, stale masquerade rules) |
+//! | [`detach`](mod@detach) | DEL (pod veth, IPAM, masquerade rules) and GC (IPAM, stale masquerade rules) |
 //!
 //! Not here: the bridge device and port flags themselves ([`crate::bridge`]), and anything
 //! only one of the plugins does.
