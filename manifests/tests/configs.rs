@@ -135,7 +135,11 @@ fn every_conflist_loads_and_configures_what_it_says() {
                 assert_eq!(list.version, SpecVersion::V0_3_1);
                 assert_eq!(types(&loaded), ["bridge", "portmap"]);
                 let conf = bridge(&loaded[0]);
-                assert!(conf.hairpin && conf.is_default_gateway && conf.is_gateway);
+                assert!(
+                    conf.bridged.hairpin
+                        && conf.bridged.is_default_gateway
+                        && conf.bridged.is_gateway
+                );
                 assert_eq!(conf.bridge, "cni0");
                 assert_eq!(host_local(&loaded[0]).sets.len(), 1);
                 let Plugin::Reference(out) = &loaded[1].plugin else {
@@ -203,7 +207,7 @@ fn every_nad_config_loads_as_multus_runs_it_for_the_sample_pod() {
             }
             "bridge-hairpin" => {
                 let conf = bridge(&loaded[0]);
-                assert!(conf.hairpin && conf.is_gateway);
+                assert!(conf.bridged.hairpin && conf.bridged.is_gateway);
                 assert_eq!(conf.bridge, "br-pods");
             }
             "vxlan-remotes" => {
