@@ -144,9 +144,13 @@ fn apply_sysctls(pod: &NsConn, ifname: &str, options: PodOptions, has_v6: bool) 
     })
 }
 
-/// Waits until no IPv6 address on `link` is tentative. A failed DAD is an error at once; a
-/// timeout is an error only while the link is operationally up (the reference's v1.9 rule: on
-/// a link without carrier DAD cannot finish, and that is not the plugin's failure).
+/// Waits until no IPv6 address the plugin configured on `link` is tentative. A failed DAD is an
+/// error at once; a timeout is an error only while the link is operationally up (the reference's
+/// v1.9 rule: on a link without carrier DAD cannot finish, and that is not the plugin's failure).
+///
+/// The kernel's own link-local address is not waited for: routes via the gateway need a usable
+/// global source address, and the link-local one appears (and starts its own DAD) at link-up, a
+/// moment that races with this poll, so waiting for it only adds latency and flakiness.
 pub fn settle_dad(pod: &NsConn, link: &Link, timeout: Duration) -> Result<()> {
     let start = Instant::now();
     let mut pause = Duration::from_millis(5);
@@ -155,7 +159,10 @@ pub fn settle_dad(pod: &NsConn, link: &Link, timeout: Duration) -> Result<()> {
             .handle
             .addr_list(Some(link.index))
             .context(|| format!("list addresses of {:?}", link.name))?;
-        let v6: Vec<_> = addrs.iter().filter(|a| a.network.is_ipv6()).collect();
+        let v6: Vec<_> = addrs
+            .iter()
+            .filter(|a| matches!(a.network.ip(), IpAddr::V6(ip) if !ip.is_unicast_link_local()))
+            .collect();
         if let Some(bad) = v6.iter().find(|a| a.flags.dadfailed) {
             return Err(Error::DadFailed {
                 ifname: link.name.clone(),
