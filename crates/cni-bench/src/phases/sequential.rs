@@ -7,6 +7,11 @@
 //! For the plugin subjects each round also times the parts an ADD is made of, so the report
 //! can say where the time goes: host-local's ADD and DEL exec'd alone (the IPAM share) and the
 //! plugin's VERSION (a process start with no work: what each of the two execs costs).
+//!
+//! vxlan removes its VTEP and bridge when the last pod of a network leaves a node, so a lone
+//! ADD/DEL pair would measure creating and tearing down the whole network each time. A resident
+//! pod stays attached on its node throughout, as on a node that runs pods, so vxlan's samples
+//! are a pod joining and leaving an existing network, like bridge's.
 
 use cni_sandbox::World;
 
@@ -28,8 +33,19 @@ pub fn run(bins: &Binaries, scenario: Scenario, n: usize) -> Result<Vec<Series>>
         let pod = Pod::new(&world, &format!("pod-{}", subject.tag()))?;
         sites.push((site, pod));
     }
+    let mut residents = Vec::new();
+    for (site, _) in &sites {
+        residents.push(match scenario {
+            Scenario::Vxlan => Some(Pod::new(&world, &format!("res-{}", site.subject.tag()))?),
+            _ => None,
+        });
+    }
     let samples = on_bench_thread(|home| {
-        for (site, pod) in &sites {
+        for ((site, pod), resident) in sites.iter().zip(&residents) {
+            // Left attached: the world's teardown removes it with its namespace.
+            if let Some(r) = resident {
+                site.add(home, "resident", r)?;
+            }
             for i in 0..WARMUP {
                 let id = format!("warm-{}-{i}", site.subject.tag());
                 site.add(home, &id, pod)?;
