@@ -116,6 +116,25 @@ impl Runtime<'_> {
     }
 }
 
+impl Runtime<'_> {
+    /// One pod namespace per role, each attached; pods whose ADD failed are left out.
+    fn add_pods(&self, world: &World, roles: &[&str], outcome: &mut Outcome) -> Res<Vec<Pod>> {
+        let mut pods = Vec::new();
+        for role in roles {
+            pods.extend(self.add(world.netns(role)?, role, outcome)?);
+        }
+        Ok(pods)
+    }
+
+    /// DEL for every pod, then the IPAM store in `store` must be empty again.
+    fn del_pods(&self, pods: &[Pod], store: &Path, outcome: &mut Outcome) -> Res<()> {
+        for pod in pods {
+            self.del(pod, outcome)?;
+        }
+        store_is_clean(outcome, store)
+    }
+}
+
 fn first_address(run: &PluginRun) -> Option<String> {
     let result = run.result.as_ref().filter(|_| run.success())?;
     Some(result["ips"][0]["address"].as_str()?.to_owned())
@@ -154,11 +173,7 @@ fn bridge(plugins: &Path, outcome: &mut Outcome) -> Res<()> {
                      "dataDir": data_dir.display().to_string()}
         }),
     };
-    let mut pods = Vec::new();
-    for role in ["pod-a", "pod-b"] {
-        let ns = world.netns(role)?;
-        pods.extend(rt.add(ns, role, outcome)?);
-    }
+    let pods = rt.add_pods(&world, &["pod-a", "pod-b"], outcome)?;
     if let [a, b] = pods.as_slice() {
         ping(outcome, &a.ns, "pod-a", &b.ip, "pod-b")?;
         ping(outcome, &b.ns, "pod-b", &a.ip, "pod-a")?;
@@ -174,10 +189,7 @@ fn bridge(plugins: &Path, outcome: &mut Outcome) -> Res<()> {
             ),
         );
     }
-    for pod in &pods {
-        rt.del(pod, outcome)?;
-    }
-    store_is_clean(outcome, &data_dir.join("demo-bridge"))
+    rt.del_pods(&pods, &data_dir.join("demo-bridge"), outcome)
 }
 
 fn macvlan(plugins: &Path, outcome: &mut Outcome) -> Res<()> {
@@ -200,11 +212,7 @@ fn macvlan(plugins: &Path, outcome: &mut Outcome) -> Res<()> {
                      "dataDir": data_dir.display().to_string()}
         }),
     };
-    let mut pods = Vec::new();
-    for role in ["pod-a", "pod-b"] {
-        let ns = world.netns(role)?;
-        pods.extend(rt.add(ns, role, outcome)?);
-    }
+    let pods = rt.add_pods(&world, &["pod-a", "pod-b"], outcome)?;
     if let [a, b] = pods.as_slice() {
         ping(outcome, &a.ns, "pod-a", &b.ip, "pod-b")?;
         ping(
@@ -216,10 +224,7 @@ fn macvlan(plugins: &Path, outcome: &mut Outcome) -> Res<()> {
         )?;
         ping(outcome, &router, "the router", &b.ip, "pod-b")?;
     }
-    for pod in &pods {
-        rt.del(pod, outcome)?;
-    }
-    store_is_clean(outcome, &data_dir.join("demo-macvlan"))
+    rt.del_pods(&pods, &data_dir.join("demo-macvlan"), outcome)
 }
 
 fn vxlan(plugins: &Path, outcome: &mut Outcome) -> Res<()> {
