@@ -12,6 +12,15 @@ use cni_netlink::{
 use cni_sandbox::{KindData, Lower};
 use common::{link, open, world};
 
+/// A veth pair with both ends in the handle's own namespace.
+fn local_veth<'a>(a: &'a str, b: &'a str) -> VethSpec<'a> {
+    VethSpec {
+        local: VethEnd::named(a),
+        peer: VethEnd::named(b),
+        peer_netns: None,
+    }
+}
+
 fn mac(s: &str) -> MacAddr {
     s.parse().expect("mac")
 }
@@ -74,11 +83,7 @@ fn veth_peer_is_born_in_the_node_while_the_other_end_is_in_the_pod() {
 fn eexist_keeps_its_errno_and_reads_well() {
     let (_world, ns) = world("links_eexist", &["node"]);
     let (_, node) = open(&ns[0]);
-    let spec = VethSpec {
-        local: VethEnd::named("dup0"),
-        peer: VethEnd::named("dup1"),
-        peer_netns: None,
-    };
+    let spec = local_veth("dup0", "dup1");
     node.link_add_veth(&spec).expect("first");
     let err = node.link_add_veth(&spec).expect_err("second must fail");
     assert!(err.is_exists(), "{err}");
@@ -400,11 +405,7 @@ fn bridge_create_race_and_lifecycle_ops() {
 fn oper_state_follows_the_peer() {
     let (_world, ns) = world("links_operstate", &["node"]);
     let (_, node) = open(&ns[0]);
-    let spec = VethSpec {
-        local: VethEnd::named("va"),
-        peer: VethEnd::named("vb"),
-        peer_netns: None,
-    };
+    let spec = local_veth("va", "vb");
     node.link_add_veth(&spec).expect("veth");
     let (a, b) = (link(&node, "va").index, link(&node, "vb").index);
     node.link_set_up(a).expect("up");
@@ -417,11 +418,7 @@ fn oper_state_follows_the_peer() {
 fn ethernet_framing_is_reported() {
     let (_world, ns) = world("links_ethernet", &["node"]);
     let (_, node) = open(&ns[0]);
-    let spec = VethSpec {
-        local: VethEnd::named("ve"),
-        peer: VethEnd::named("vf"),
-        peer_netns: None,
-    };
+    let spec = local_veth("ve", "vf");
     node.link_add_veth(&spec).expect("veth");
     // The oracle: iproute2's link_type for the same links.
     let raw = |name: &str| ns[0].link(name).expect("ip").expect("link").raw;
