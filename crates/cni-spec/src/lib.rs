@@ -31,7 +31,8 @@ pub mod version;
 pub use args::CniArgs;
 pub use config::{Attachment, ConfArgs, IpamConf, NetConf, RuntimeConfig};
 pub use delegate::{
-    Delegate, IpamReservation, find_in_path, ipam_add, ipam_check, ipam_del, ipam_gc, ipam_status,
+    Delegate, IpamReservation, PendingReservation, PendingRun, find_in_path, ipam_add,
+    ipam_add_start, ipam_check, ipam_del, ipam_del_start, ipam_gc, ipam_status,
 };
 pub use env::{CniEnv, Command, ContainerId, Environment, IfName, NetnsPath};
 pub use error::{CniError, ErrorCode};

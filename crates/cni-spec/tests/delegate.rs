@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use cni_spec::{
     CniError, CniResult, Command, Environment, ErrorCode, Plugin, Request, dispatch, find_in_path,
-    ipam_add, ipam_check, ipam_del, ipam_gc, ipam_status,
+    ipam_add, ipam_add_start, ipam_check, ipam_del, ipam_del_start, ipam_gc, ipam_status,
 };
 use serde_json::json;
 
@@ -24,6 +24,8 @@ case "$FAKE_IPAM_MODE" in
   stderr) echo "cannot open /var/lib/cni" >&2; exit 2 ;;
   silent) exit 3 ;;
   garbled) echo "Segmentation fault"; exit 1 ;;
+  gated) while [ ! -e "$log/gate" ]; do sleep 0.01; done
+         [ "$CNI_COMMAND" = ADD ] && cat "$log/result.json"; exit 0 ;;
 esac
 exit 0
 "#;
@@ -371,6 +373,107 @@ fn a_failed_or_panicking_add_releases_its_address() {
         assert_eq!(plugin.reserved.borrow().as_deref(), Some("10.1.0.9/24"));
         assert_eq!(world.calls(), ["ADD", "DEL"], "panic={panic}");
     }
+}
+
+/// Runs `f` on a thread and fails the test if it does not return within ten seconds: a start
+/// that waited for its child would hang on the gated fake forever. On failure the gate is
+/// opened first, so the fake exits rather than outliving the test.
+fn returns_promptly<T: Send + 'static>(world: &World, f: impl FnOnce() -> T + Send + 'static) -> T {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let _ = tx.send(f());
+    });
+    match rx.recv_timeout(std::time::Duration::from_secs(10)) {
+        Ok(value) => value,
+        Err(_) => {
+            world.set("gate", "");
+            panic!("start waited for the child instead of returning");
+        }
+    }
+}
+
+#[test]
+fn a_started_add_runs_while_the_caller_works_and_waits_for_the_result() {
+    let world = World::new("gated");
+    world.set("result.json", IPAM_RESULT);
+    let req = world.request(Command::Add, STDIN);
+    // The child cannot finish before the gate opens, so start must not wait for it.
+    let pending = returns_promptly(&world, move || ipam_add_start(&req).expect("started"));
+    world.set("gate", "");
+    let reservation = pending.wait().expect("ipam add");
+    assert_eq!(reservation.result(), &expected_ipam_result());
+    assert_eq!(world.recorded("stdin.ADD"), STDIN);
+    let _ = reservation.commit();
+    assert_eq!(world.calls(), ["ADD"]);
+}
+
+#[test]
+fn a_pending_add_dropped_unwaited_is_released_once_it_succeeds() {
+    let world = World::new("gated");
+    world.set("result.json", IPAM_RESULT);
+    let pending = ipam_add_start(&world.request(Command::Add, STDIN)).expect("started");
+    world.set("gate", "");
+    // The plugin's own step failed before it needed the addresses.
+    drop(pending);
+    assert_eq!(world.calls(), ["ADD", "DEL"]);
+    assert_eq!(world.recorded("stdin.DEL"), STDIN);
+}
+
+#[test]
+fn a_pending_add_that_failed_is_not_released() {
+    let world = World::new("error");
+    world.set(
+        "error.json",
+        r#"{"cniVersion":"0.3.1","code":11,"msg":"no free address"}"#,
+    );
+    let pending = ipam_add_start(&world.request(Command::Add, STDIN)).expect("started");
+    drop(pending);
+    assert_eq!(world.calls(), ["ADD"], "nothing was reserved, so no DEL");
+    let pending = ipam_add_start(&world.request(Command::Add, STDIN)).expect("started");
+    let err = pending.wait().expect_err("IPAM failed");
+    assert_eq!(
+        (err.code.as_u32(), err.msg.as_str()),
+        (11, "no free address")
+    );
+    assert_eq!(world.calls(), ["ADD", "ADD"]);
+}
+
+#[test]
+fn a_large_stdin_reaches_a_started_delegate_whole() {
+    let world = World::new("ok");
+    world.set("result.json", IPAM_RESULT);
+    // Well past one pipe page, so it is fed from a thread, not written before start returns.
+    let padding = "x".repeat(200_000);
+    let stdin = format!(
+        r#"{{"cniVersion":"0.3.1","name":"net1","type":"bridge","ipam":{{"type":"fake-ipam"}},"pad":"{padding}"}}"#
+    );
+    let reservation = ipam_add_start(&world.request(Command::Add, stdin.as_bytes()))
+        .expect("started")
+        .wait()
+        .expect("ipam add");
+    assert_eq!(world.recorded("stdin.ADD"), stdin.as_bytes());
+    let _ = reservation.commit();
+}
+
+#[test]
+fn a_started_del_reports_the_delegates_error() {
+    let world = World::new("error");
+    world.set(
+        "error.json",
+        r#"{"cniVersion":"0.3.1","code":7,"msg":"bad range"}"#,
+    );
+    let conf = br#"{"cniVersion":"0.3.1","name":"n","ipam":{"type":"fake-ipam"}}"#;
+    let err = ipam_del_start(&world.request(Command::Del, conf))
+        .expect("started")
+        .wait()
+        .expect_err("DEL failed");
+    assert_eq!((err.code.as_u32(), err.msg.as_str()), (7, "bad range"));
+    let world = World::new("ok");
+    ipam_del_start(&world.request(Command::Del, conf))
+        .expect("started")
+        .wait()
+        .expect("DEL ok");
+    assert_eq!(world.calls(), ["DEL"]);
 }
 
 #[test]

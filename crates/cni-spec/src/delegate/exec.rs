@@ -6,8 +6,8 @@
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::process::{Command as Process, Output, Stdio};
-use std::thread;
+use std::process::{Child, Command as Process, Output, Stdio};
+use std::thread::{self, JoinHandle};
 use std::time::Duration;
 
 use crate::error::Error;
@@ -52,62 +52,123 @@ pub(crate) fn exec(
     environ: &Environment,
     stdin: &[u8],
 ) -> Result<Vec<u8>, CniError> {
-    let output = spawn_with_retry(exe, command, environ, stdin)?;
-    if output.status.success() {
-        // Logging only; a closed stderr must not fail the call.
-        let _ = io::stderr().write_all(&output.stderr);
-        return Ok(output.stdout);
-    }
-    Err(failure(output).into())
+    Running::start(exe, command, environ, stdin)?.finish()
 }
 
-fn spawn_with_retry(
-    exe: &Path,
-    command: Command,
-    environ: &Environment,
-    stdin: &[u8],
-) -> Result<Output, CniError> {
-    let mut attempt = 0;
-    loop {
-        match spawn(exe, command, environ, stdin) {
-            Err(e) if e.kind() == io::ErrorKind::ExecutableFileBusy && attempt < BUSY_RETRIES => {
-                attempt += 1;
-                thread::sleep(BUSY_PAUSE);
+/// Up to this many stdin bytes are written before [`Running::start`] returns: a pipe holds at
+/// least one page whatever `pipe-user-pages-soft` says, so the write cannot block on a child
+/// that has not read yet. A CNI config is far smaller unless it carries a large `prevResult`;
+/// a larger stdin is fed from a thread instead.
+const INLINE_STDIN: usize = 4096;
+
+/// A delegate started but not yet waited for: the caller does its own work meanwhile (the
+/// plugin builds its links while IPAM runs) and calls [`Running::finish`] when it needs the
+/// answer. Dropped unfinished, it still waits for the child, so no zombie outlives it.
+#[derive(Debug)]
+pub(crate) struct Running {
+    /// The executable, for messages.
+    exe: PathBuf,
+    child: Option<Child>,
+    /// The thread feeding a stdin larger than [`INLINE_STDIN`].
+    feeder: Option<JoinHandle<()>>,
+}
+
+impl Running {
+    /// Starts `exe` for `command` with `environ` (only `CNI_COMMAND` replaced) and hands it
+    /// `stdin`. Retries "text file busy" as libcni does.
+    pub(crate) fn start(
+        exe: &Path,
+        command: Command,
+        environ: &Environment,
+        stdin: &[u8],
+    ) -> Result<Running, CniError> {
+        let mut attempt = 0;
+        let mut child = loop {
+            match spawn(exe, command, environ) {
+                Err(e)
+                    if e.kind() == io::ErrorKind::ExecutableFileBusy && attempt < BUSY_RETRIES =>
+                {
+                    attempt += 1;
+                    thread::sleep(BUSY_PAUSE);
+                }
+                Err(source) => {
+                    let path = exe.to_owned();
+                    return Err(Error::Spawn { path, source }.into());
+                }
+                Ok(child) => break child,
             }
-            Err(source) => {
-                let path = exe.to_owned();
-                return Err(Error::Spawn { path, source }.into());
+        };
+        let feeder = child.stdin.take().and_then(|mut pipe| {
+            // A plugin may exit without reading stdin; EPIPE is not our failure, and its
+            // exit status tells the rest. Dropping the pipe closes it: the child sees EOF.
+            if stdin.len() <= INLINE_STDIN {
+                let _ = pipe.write_all(stdin);
+                return None;
             }
-            Ok(output) => return Ok(output),
+            let bytes = stdin.to_vec();
+            Some(thread::spawn(move || {
+                let _ = pipe.write_all(&bytes);
+            }))
+        });
+        Ok(Running {
+            exe: exe.to_owned(),
+            child: Some(child),
+            feeder,
+        })
+    }
+
+    /// Waits for the child and returns its stdout on success, its error otherwise (see
+    /// [`exec`]).
+    pub(crate) fn finish(mut self) -> Result<Vec<u8>, CniError> {
+        let output = self.wait().map_err(|source| Error::Spawn {
+            path: self.exe.clone(),
+            source,
+        })?;
+        if output.status.success() {
+            // Logging only; a closed stderr must not fail the call.
+            let _ = io::stderr().write_all(&output.stderr);
+            return Ok(output.stdout);
+        }
+        Err(failure(output).into())
+    }
+
+    /// Reads stdout and stderr to their end (both at once, so a chatty child cannot block on
+    /// a full pipe) and reaps the child.
+    fn wait(&mut self) -> io::Result<Output> {
+        let child = self
+            .child
+            .take()
+            .ok_or_else(|| io::Error::other("delegate already waited for"))?;
+        let output = child.wait_with_output();
+        if let Some(feeder) = self.feeder.take() {
+            // The child has exited, so the pipe is closed and the write has returned.
+            let _ = feeder.join();
+        }
+        output
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if self.child.is_some() {
+            let _ = self.wait();
         }
     }
 }
 
-fn spawn(exe: &Path, command: Command, environ: &Environment, stdin: &[u8]) -> io::Result<Output> {
+fn spawn(exe: &Path, command: Command, environ: &Environment) -> io::Result<Child> {
     let inherited = environ
         .vars()
         .iter()
         .filter(|(k, _)| k.as_os_str() != "CNI_COMMAND");
-    let mut child = Process::new(exe)
+    Process::new(exe)
         .env_clear()
         .envs(inherited.map(|(k, v)| (k, v)))
         .env("CNI_COMMAND", command.as_str())
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
-        .spawn()?;
-    let child_stdin = child.stdin.take();
-    // Feed stdin from another thread: a child that prints before it reads would otherwise
-    // deadlock against us on full pipes.
-    thread::scope(|scope| {
-        if let Some(mut pipe) = child_stdin {
-            scope.spawn(move || {
-                // A plugin may exit without reading stdin; EPIPE here is not our failure.
-                let _ = pipe.write_all(stdin);
-            });
-        }
-        child.wait_with_output()
-    })
+        .spawn()
 }
 
 /// libcni's `pluginErr`: the plugin's error object if it printed one, else its stderr.

@@ -11,6 +11,7 @@ mod exec;
 
 use std::path::PathBuf;
 
+use exec::Running;
 pub use exec::find_in_path;
 
 use crate::error::Error;
@@ -54,11 +55,30 @@ impl Delegate {
     /// `cniVersion` takes the config's, like libcni's `fixupResultVersion`).
     pub fn add(&self) -> Result<CniResult, CniError> {
         let stdout = exec::exec(&self.exe, Command::Add, &self.environ, &self.stdin)?;
+        self.parse_add(&stdout)
+    }
+
+    /// Starts ADD and returns at once; [`PendingReservation::wait`] reads the result.
+    pub fn start_add(self) -> Result<PendingReservation, CniError> {
+        let running = Running::start(&self.exe, Command::Add, &self.environ, &self.stdin)?;
+        Ok(PendingReservation {
+            delegate: self,
+            running: Some(running),
+        })
+    }
+
+    /// Starts a verb that prints nothing on success; [`PendingRun::wait`] reads the outcome.
+    pub fn start(&self, command: Command) -> Result<PendingRun, CniError> {
+        let running = Running::start(&self.exe, command, &self.environ, &self.stdin)?;
+        Ok(PendingRun { running })
+    }
+
+    fn parse_add(&self, stdout: &[u8]) -> Result<CniResult, CniError> {
         let bad = |reason: String| -> CniError {
             let plugin = self.plugin.clone();
             Error::DelegateOutput { plugin, reason }.into()
         };
-        let value = serde_json::from_slice(&stdout).map_err(|e| bad(e.to_string()))?;
+        let value = serde_json::from_slice(stdout).map_err(|e| bad(e.to_string()))?;
         parse_result(&value, self.version).map_err(bad)
     }
 
@@ -111,6 +131,71 @@ impl Drop for IpamReservation {
     }
 }
 
+/// An IPAM ADD started but not yet waited for, so the plugin can build its links while IPAM
+/// picks the addresses (two processes, two cores). [`PendingReservation::wait`] turns it into
+/// the [`IpamReservation`]. Dropped without waiting (the plugin's own step failed first), it
+/// waits for the ADD and releases whatever it reserved, as a dropped reservation would.
+#[derive(Debug)]
+#[must_use = "dropping a pending reservation waits for it and releases the addresses"]
+pub struct PendingReservation {
+    delegate: Delegate,
+    /// `None` once waited for.
+    running: Option<Running>,
+}
+
+impl PendingReservation {
+    /// Waits for the ADD; its error is IPAM's, unchanged.
+    pub fn wait(mut self) -> Result<IpamReservation, CniError> {
+        let delegate = self.delegate.clone();
+        let outcome = self.finish()?;
+        Ok(IpamReservation {
+            result: delegate.parse_add(&outcome)?,
+            delegate,
+            armed: true,
+        })
+    }
+
+    fn finish(&mut self) -> Result<Vec<u8>, CniError> {
+        match self.running.take() {
+            Some(running) => running.finish(),
+            None => Ok(Vec::new()),
+        }
+    }
+}
+
+impl Drop for PendingReservation {
+    fn drop(&mut self) {
+        if self.running.is_none() {
+            return;
+        }
+        // Only an ADD that succeeded holds anything; a failed one reserved nothing (the same
+        // rule as a failed `ipam_add`, which never runs DEL either).
+        if self.finish().is_ok() {
+            if let Err(err) = self.delegate.run(Command::Del) {
+                eprintln!(
+                    "releasing IPAM reservation via {} failed: {err}",
+                    self.delegate.exe.display()
+                );
+            }
+        }
+    }
+}
+
+/// A verb started but not yet waited for (an IPAM DEL running while the plugin deletes its
+/// links). Dropped without waiting, it still waits for the child.
+#[derive(Debug)]
+#[must_use = "the outcome is only known after wait"]
+pub struct PendingRun {
+    running: Running,
+}
+
+impl PendingRun {
+    /// Waits for the verb; its error is the delegate's, unchanged.
+    pub fn wait(self) -> Result<(), CniError> {
+        self.running.finish().map(drop)
+    }
+}
+
 /// IPAM ADD for the request; see [`IpamReservation`].
 pub fn ipam_add(req: &Request) -> Result<IpamReservation, CniError> {
     let delegate = Delegate::ipam(req)?;
@@ -122,9 +207,19 @@ pub fn ipam_add(req: &Request) -> Result<IpamReservation, CniError> {
     })
 }
 
+/// IPAM ADD for the request, started; see [`PendingReservation`].
+pub fn ipam_add_start(req: &Request) -> Result<PendingReservation, CniError> {
+    Delegate::ipam(req)?.start_add()
+}
+
 /// IPAM DEL for the request.
 pub fn ipam_del(req: &Request) -> Result<(), CniError> {
     Delegate::ipam(req)?.run(Command::Del)
+}
+
+/// IPAM DEL for the request, started; see [`PendingRun`].
+pub fn ipam_del_start(req: &Request) -> Result<PendingRun, CniError> {
+    Delegate::ipam(req)?.start(Command::Del)
 }
 
 /// IPAM CHECK for the request.
