@@ -1,5 +1,5 @@
-//! ADD, top to bottom: parse -> validate -> IPAM -> veth -> bridge and port -> pod side ->
-//! gateway -> masquerade -> result.
+//! ADD, top to bottom: parse -> validate -> IPAM started -> veth -> bridge and port -> IPAM's
+//! answer -> pod side -> gateway -> masquerade -> result.
 //!
 //! The steps every pod behind a bridge port takes are `cni_attach::bridged::attach`, which
 //! also undoes them when a later one fails; this plugin's own part is `BridgeSide`: the
@@ -32,9 +32,8 @@ pub fn add(req: &Request) -> Result<CniResult, CniError> {
     let target = PodTarget::open(req)?;
     target.refuse_existing_ifname()?;
 
-    // IPAM: released on any later failure (the guard's drop runs DEL).
-    let reservation = ipam::reserve(req)?;
-    let mut result = ipam::result_of(reservation.as_ref());
+    // IPAM runs while the veth and port are made; released on any later failure.
+    let ipam = ipam::start(req)?;
 
     let plan = PodPlan {
         network: &req.conf.name,
@@ -54,7 +53,8 @@ pub fn add(req: &Request) -> Result<CniResult, CniError> {
         spoof: None,
         vlan_gateway: None,
     };
-    let attached = bridged::attach(&target, &plan, &mut side, &mut result)?;
+    let mut attached = bridged::attach(&target, &plan, &mut side, ipam)?;
+    let mut result = std::mem::take(&mut attached.result);
 
     // Report what the kernel shows now (MACs change as ports join, until one is pinned).
     result.interfaces = vec![
@@ -66,7 +66,7 @@ pub fn add(req: &Request) -> Result<CniResult, CniError> {
         .interfaces
         .extend(side.vlan_gateway.map(|gw| interface(&gw, None)));
     use_config_dns(&mut result, &req.conf);
-    if let Some(r) = reservation {
+    if let Some(r) = attached.reservation {
         let _ = r.commit();
     }
     Ok(result)

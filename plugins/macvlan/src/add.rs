@@ -1,5 +1,6 @@
-//! ADD, top to bottom: parse -> validate -> IPAM -> link in the pod -> pod side -> node side
-//! (host shim) -> result.
+//! ADD, top to bottom: parse -> validate -> IPAM started -> link in the pod -> IPAM's answer
+//! -> pod side -> node side (host shim) -> result. IPAM runs beside the link's creation
+//! (`cni_attach::ipam`).
 //!
 //! Rollback is by guards: a failure (or panic) after IPAM releases the addresses
 //! ([`cni_spec::IpamReservation`]), one after the link exists deletes it
@@ -49,9 +50,9 @@ pub(crate) fn add(req: &Request) -> Result<CniResult> {
     master::validate(&side.handle, &master)?;
     let mtu = master::mtu(conf.mtu, &master)?;
 
-    // IPAM (L2 mode without).
-    let reservation = ipam::reserve(req)?;
-    let ipam = reservation.as_ref().map(IpamReservation::result);
+    // IPAM (L2 mode without), running while the link is made: it needs no address. IPAM's
+    // error wins when both fail, since the reference asks IPAM first.
+    let pending = ipam::start(req)?;
 
     // The link, in the pod.
     let spec = PodLinkSpec {
@@ -61,8 +62,15 @@ pub(crate) fn add(req: &Request) -> Result<CniResult> {
         mac,
         bc_queue_len: conf.bc_queue_len,
     };
-    let link = link::create(&side.handle, pod, ifname, &spec)?;
-    let guard = LinkGuard::new(&pod.handle, link.index);
+    let made = link::create(&side.handle, pod, ifname, &spec).map(|link| {
+        let guard = LinkGuard::new(&pod.handle, link.index);
+        (link, guard)
+    });
+    // An IPAM error drops `made` (the guard removes the link); a link error drops the
+    // reservation (IPAM DEL).
+    let reservation = pending.wait()?;
+    let (link, guard) = made?;
+    let ipam = reservation.as_ref().map(IpamReservation::result);
 
     // Pod side.
     let mut result = pod_result(&link, target.sandbox(), ipam);

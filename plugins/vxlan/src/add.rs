@@ -1,5 +1,6 @@
-//! ADD, top to bottom: parse -> validate -> underlay -> IPAM -> veth -> under the network's
-//! lock: bridge, VTEP, peers, the pod's port -> pod side -> gateway -> masquerade -> result.
+//! ADD, top to bottom: parse -> validate -> underlay -> IPAM started -> veth -> under the
+//! network's lock: bridge, VTEP, peers, the pod's port -> IPAM's answer -> pod side -> gateway
+//! -> masquerade -> result.
 //!
 //! The underlay is resolved before IPAM, so a node that cannot carry the network fails the ADD
 //! without taking an address. The steps every pod behind a bridge port takes are
@@ -34,9 +35,8 @@ pub fn add(req: &Request) -> Result<CniResult, CniError> {
     target.refuse_existing_ifname()?;
     let underlay = underlay::resolve(&target.node, &conf)?;
 
-    // IPAM: released on any later failure (the guard's drop runs DEL).
-    let reservation = ipam::reserve(req)?;
-    let mut result = ipam::result_of(reservation.as_ref());
+    // IPAM runs while the veth and shared devices are made; released on any later failure.
+    let ipam = ipam::start(req)?;
 
     let mut side = VxlanSide {
         conf: &conf,
@@ -53,16 +53,17 @@ pub fn add(req: &Request) -> Result<CniResult, CniError> {
         pod_options: PodOptions::default(),
         leave_down: false,
     };
-    let attached = match bridged::attach(&target, &plan, &mut side, &mut result) {
+    let mut attached = match bridged::attach(&target, &plan, &mut side, ipam) {
         Ok(attached) => attached,
         Err(e) => {
             // The veth is gone by now; take the VTEP and bridge with it if nothing else uses them.
             if let Ok(network) = NodeNetwork::lock(&target.node, &conf) {
                 let _ = network.release_if_unused();
             }
-            return Err(e.into());
+            return Err(e);
         }
     };
+    let mut result = std::mem::take(&mut attached.result);
 
     // Report what the kernel shows now.
     result.interfaces = vec![
@@ -72,7 +73,7 @@ pub fn add(req: &Request) -> Result<CniResult, CniError> {
         interface(&attached.pod, Some(target.sandbox())),
     ];
     use_config_dns(&mut result, &req.conf);
-    if let Some(r) = reservation {
+    if let Some(r) = attached.reservation {
         let _ = r.commit();
     }
     Ok(result)

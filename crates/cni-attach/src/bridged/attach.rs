@@ -1,21 +1,24 @@
-//! ADD of a pod behind a bridge port, after IPAM, in the reference bridge's order: the veth
-//! pair (pod end born in the pod, host end on the node), the plugin's node side (the bridge
-//! and the pod's port: [`NodeSide::plug`]), the pod side (addresses, link up, routes), the
+//! ADD of a pod behind a bridge port, in the reference bridge's order but with IPAM running
+//! beside the first steps (see [`crate::ipam`]): the veth pair (pod end born in the pod, host
+//! end on the node), the plugin's node side (the bridge and the pod's port:
+//! [`NodeSide::plug`]), then IPAM's answer, the pod side (addresses, link up, routes), the
 //! gateway addresses with forwarding, the wait until the port forwards, masquerading last.
 //!
 //! Every step that leaves something behind is undone if a later one fails, before the error is
 //! returned: the veth (deleting the pod end removes both, and so the port), what the plugin set
 //! up for this pod alone ([`NodeSide::unplug`]), the masquerade rules. Shared state (the
 //! bridge, its addresses, the forwarding sysctl) stays, as in the reference; whether a network's
-//! shared devices go is the plugin's call. The IPAM reservation is the caller's guard.
+//! shared devices go is the plugin's call. The IPAM reservation stays a guard until the plugin
+//! commits it.
 
 use cni_netlink::{Link, MacAddr};
-use cni_spec::CniResult;
+use cni_spec::{CniError, CniResult, IpamReservation};
 
 use super::BridgedConf;
 use crate::bridge::{FORWARDING_TIMEOUT, bridge_by_name, ensure_gateway_addr, wait_forwarding};
 use crate::error::{Context, Error};
 use crate::gateway::{enable_forwarding, plan_gateways};
+use crate::ipam::{self, PendingIpam};
 use crate::masq;
 use crate::ns::NsConn;
 use crate::pod::{PodOptions, configure_pod_interface};
@@ -69,8 +72,9 @@ pub struct PodPlan<'a> {
     pub leave_down: bool,
 }
 
-/// The pod's links as the kernel shows them once attached, and what the plugin's side made.
-#[derive(Debug, Clone)]
+/// The pod's links as the kernel shows them once attached, what the plugin's side made, and
+/// IPAM's answer.
+#[derive(Debug)]
 pub struct Attached<P> {
     /// What [`NodeSide::plug`] returned.
     pub plugged: P,
@@ -80,17 +84,66 @@ pub struct Attached<P> {
     pub host: Link,
     /// The pod end.
     pub pod: Link,
+    /// IPAM's result with the gateways and default routes added and its addresses pointed at
+    /// the pod's entry (empty without IPAM): the plugin's result to fill in.
+    pub result: CniResult,
+    /// The reservation, still a guard: the plugin commits it once its result is ready.
+    pub reservation: Option<IpamReservation>,
 }
 
-/// Attaches the pod named by `target` as `plan` says: addresses, gateways and routes come from
-/// `result` (IPAM's, which gets the gateways and default routes added and its addresses pointed
-/// at the pod's entry). On error nothing of this pod is left on the node or in the pod.
-pub fn attach<S: NodeSide>(
+/// Attaches the pod named by `target` as `plan` says, while `ipam` picks its addresses: the
+/// veth and the node side first (they need no address), then IPAM's answer, then addresses,
+/// gateways and routes from it. On error nothing of this pod is left on the node or in the
+/// pod, and the reservation is released; when IPAM failed, its error is the one reported.
+pub fn attach<S>(
     target: &PodTarget,
     plan: &PodPlan,
     side: &mut S,
-    result: &mut CniResult,
-) -> Result<Attached<S::Plugged>, S::Error> {
+    ipam: PendingIpam,
+) -> Result<Attached<S::Plugged>, CniError>
+where
+    S: NodeSide,
+    S::Error: Into<CniError>,
+{
+    let links = plug_veth(target, plan, side);
+    let reservation = match ipam.wait() {
+        Ok(reservation) => reservation,
+        Err(e) => {
+            if links.is_ok() {
+                side.unplug();
+            }
+            return Err(e);
+        }
+    };
+    // Dropped in reverse: the veth goes (guard), then the reservation (IPAM DEL).
+    let (veth, veth_guard, plugged) = links.map_err(Into::into)?;
+    let mut result = ipam::result_of(reservation.as_ref());
+    match after_plug(target, plan, side, &veth, &plugged, &mut result) {
+        Ok((bridge, host)) => {
+            veth_guard.disarm();
+            Ok(Attached {
+                plugged,
+                bridge,
+                host,
+                pod: veth.pod,
+                result,
+                reservation,
+            })
+        }
+        Err(e) => {
+            side.unplug();
+            Err(e.into())
+        }
+    }
+}
+
+/// The veth pair and the plugin's node side: everything that needs no address. On error the
+/// veth is gone again (the plugin's `plug` cleans up its own).
+fn plug_veth<'t, S: NodeSide>(
+    target: &'t PodTarget,
+    plan: &PodPlan,
+    side: &mut S,
+) -> Result<(VethPair, LinkGuard<'t>, S::Plugged), S::Error> {
     let request = VethRequest {
         ifname: target.ifname,
         mtu: plan.mtu,
@@ -99,21 +152,7 @@ pub fn attach<S: NodeSide>(
     let veth = create_veth(&target.node, &target.pod, &request)?;
     let veth_guard = LinkGuard::new(&target.pod.handle, veth.pod.index);
     let plugged = side.plug(&target.node, &veth)?;
-    match after_plug(target, plan, side, &veth, &plugged, result) {
-        Ok((bridge, host)) => {
-            veth_guard.disarm();
-            Ok(Attached {
-                plugged,
-                bridge,
-                host,
-                pod: veth.pod,
-            })
-        }
-        Err(e) => {
-            side.unplug();
-            Err(e)
-        }
-    }
+    Ok((veth, veth_guard, plugged))
 }
 
 /// The pod side, the gateway, the wait for the port and masquerading; returns the bridge and

@@ -7,7 +7,7 @@
 //! Removing the pod's veth removes its host peer, and so the bridge port. A DEL for an
 //! attachment never added, or a repeated DEL, finds nothing and succeeds.
 
-use cni_spec::{CniError, Request, ipam_del, ipam_gc};
+use cni_spec::{CniError, PendingRun, Request, ipam_del_start, ipam_gc};
 
 use crate::masq::{self, MasqOwner};
 use crate::teardown::{FirstError, delete_pod_link};
@@ -18,21 +18,27 @@ pub fn detach(req: &Request, ip_masq: bool) -> Result<FirstError<CniError>, CniE
     let container_id = req.require_container_id()?.as_str();
     let ifname = req.require_ifname()?.as_str();
     let mut errors = FirstError::new();
+    // IPAM's DEL runs beside ours: the link's delete mostly waits on the kernel (RCU grace
+    // periods as the veth unregisters), time the IPAM process can use.
+    let ipam = req.conf.ipam_type().map(|_| ipam_del_start(req));
     if let Some(netns) = &req.netns {
         errors.keep(delete_pod_link(netns, ifname));
     }
-    if req.conf.ipam_type().is_some() {
-        errors.keep(ipam_del(req));
-    }
     // By comment and chain name: no addresses, no namespace needed. Both backends are tried,
     // since the pod may have been added under another backend or by the Go plugin.
-    if ip_masq {
+    let masq = ip_masq.then(|| {
         let owner = MasqOwner {
             network: &req.conf.name,
             ifname,
             container_id,
         };
-        errors.keep(masq::teardown(&owner));
+        masq::teardown(&owner)
+    });
+    if let Some(ipam) = ipam {
+        errors.keep(ipam.and_then(PendingRun::wait));
+    }
+    if let Some(masq) = masq {
+        errors.keep(masq);
     }
     Ok(errors)
 }

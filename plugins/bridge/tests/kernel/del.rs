@@ -110,3 +110,34 @@ fn a_failed_add_releases_the_address_and_the_veth() {
     );
     assert_eq!(node.reservations(), ["10.32.0.2"]);
 }
+
+#[test]
+fn an_ipam_failure_while_the_veth_is_made_leaves_no_veth_and_reports_ipams_error() {
+    // IPAM runs beside the veth's creation, so when it fails the veth (and its port) already
+    // exist: they must go, and the error must be IPAM's, as if IPAM had run first.
+    let node = Node::new("br-ipam-fails");
+    // A /30 with the gateway on .1 has one pod address.
+    let conf = node.conf("1.0.0", &["10.33.0.0/30"], json!({"isGateway": true}));
+    let first = node.pod("first");
+    node.add(&conf, &first, "ctr-1");
+    let second = node.pod("second");
+    for _ in 0..3 {
+        let run = node.run(&node.inv("ADD", &conf, Some(&second), "ctr-2", "eth0"));
+        let err = run.expect_err(999);
+        assert!(
+            err["msg"]
+                .as_str()
+                .unwrap()
+                .contains("no IP addresses available in range set"),
+            "{err}"
+        );
+        assert!(second.link("eth0").unwrap().is_none(), "pod veth removed");
+        let ports = node.ns.bridge_ports().unwrap();
+        assert_eq!(ports.len(), 1, "only the first pod's port: {ports:?}");
+        assert_eq!(node.reservations(), ["10.33.0.2"]);
+    }
+    // The range frees up once the first pod goes, and the same ADD then works.
+    node.del(&conf, Some(&first), "ctr-1");
+    node.add(&conf, &second, "ctr-2");
+    assert_eq!(node.reservations(), ["10.33.0.2"]);
+}

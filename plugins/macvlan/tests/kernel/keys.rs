@@ -315,3 +315,30 @@ fn unusable_masters_are_refused_by_name_with_the_reason() {
         KindData::Macvlan(_)
     ));
 }
+
+#[test]
+fn an_ipam_failure_while_the_link_is_made_leaves_no_link_and_reports_ipams_error() {
+    // IPAM runs beside the macvlan's creation: when it fails the link already exists in the
+    // pod and must go, and the error must be IPAM's, as if IPAM had run first.
+    let lan = Lan::new("mv_ipam_fails");
+    let one_address = json!({"rangeStart": "10.10.0.10", "rangeEnd": "10.10.0.10"});
+    let c = conf("lan", "1.0.0", json!({"ipam": lan.ipam(one_address)}));
+    let first = lan.pod("first");
+    lan.add(&first, "c1", "eth0", &c);
+    let second = lan.pod("second");
+    for _ in 0..3 {
+        let err = lan
+            .run(&call("ADD", &second, "c2", "eth0", &c))
+            .expect_err(999);
+        let msg = err["msg"].as_str().unwrap();
+        assert!(
+            msg.contains("no IP addresses available in range set"),
+            "{err}"
+        );
+        assert!(second.link("eth0").unwrap().is_none(), "link removed");
+        assert_eq!(lan.reservations("lan").len(), 1);
+    }
+    lan.del(&first, "c1", "eth0", &c);
+    lan.add(&second, "c2", "eth0", &c);
+    assert_eq!(lan.reservations("lan").len(), 1);
+}
