@@ -159,7 +159,7 @@ pub fn create_exclusive(dir: &OwnedFd, name: &str) -> nix::Result<File> {
     .map(File::from)
 }
 
-/// Writes `content`, then lets `finish` act on the descriptor (stamp, fsync).
+/// Writes `content`, then lets `finish` act on the descriptor (the stamp).
 pub fn write_all_then<F>(mut file: &File, content: &[u8], finish: F) -> io::Result<()>
 where
     F: FnOnce(BorrowedFd<'_>) -> io::Result<()>,

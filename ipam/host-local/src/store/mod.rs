@@ -9,11 +9,31 @@
 //! - `.host-local.tmp.*`: our temporary files; they exist only while a writer holds the lock,
 //!   so any found by a lock holder were left by a killed process and are removed.
 //!
-//! Crash safety: a reservation is written to a temporary file (content, boot stamp, fsync) and
-//! published with `link(2)` under its address name. `link` fails with EEXIST exactly like the
-//! reference's `O_EXCL` create, but the name only ever appears with complete content, so a
-//! process killed at any instant leaves no reservation or a complete one. The cursor files are
-//! replaced by `rename(2)`.
+//! Crash safety against a killed process (SIGKILL, OOM kill, at any instant): a reservation is
+//! written to a temporary file (content, boot stamp) and published with `link(2)` under its
+//! address name. `link` fails with EEXIST exactly like the reference's `O_EXCL` create, but the
+//! name only ever appears with complete content and stamp, so a killed writer leaves no
+//! reservation or a complete one. What it wrote is in the kernel's page cache, which outlives
+//! the process. The cursor files are replaced by `rename(2)`.
+//!
+//! Nothing is fsynced, on purpose. A machine crash (power loss, kernel panic) always ends in a
+//! new boot, no pod outlives a boot, and every reservation of an earlier boot is reclaimed by
+//! the boot rule (`boot`): durability across a machine crash would only preserve what is then
+//! reclaimed. (The fsync was most of an ADD's own work, about half a millisecond.) What must
+//! hold instead is that whatever a journaling filesystem shows of an unsynced publish after
+//! the crash is reclaimed and breaks nothing:
+//! - no name, or our temporary name: nothing to do, or a leftover that repair removes;
+//! - the name with its data not written back: empty (ext4, xfs and btrfs extend the size on
+//!   disk only once the data is written), NUL-filled, or stale bytes (ext4 `data=writeback`):
+//!   reclaimed, as [`Holder::Corrupt`] whatever its stamp, as anything else by its stamp;
+//! - the name with complete content: reclaimed by its stamp.
+//!
+//! The journal replays metadata in order and the stamp is set before the link, so the name is
+//! not seen without its stamp; and even then empty or NUL content is reclaimed. A complete
+//! reservation without a stamp (the reference's, or a filesystem without user xattrs) is kept
+//! after a reboot, fsynced or not: only GC can tell it is dead. A file's mtime against the
+//! boot time (`btime` in /proc/stat) is no substitute for the stamp: a clock stepped forward
+//! after boot (no RTC, NTP's first sync) dates live reservations before the boot.
 //!
 //! Repair, run by every lock holder that scans (ADD, DEL, GC) before it decides anything:
 //! remove leftover temporary files, reservations that are empty or garbled (the reference's
@@ -247,15 +267,12 @@ impl Locked<'_> {
     /// atomically and complete (content, stamp), or not at all.
     pub fn reserve(&self, ip: IpAddr, owner: &Owner, boot: Option<&BootId>) -> Result<bool, Error> {
         let name = ip.to_string();
+        // No fsync: durability across a machine crash is not wanted (see the module docs).
         let temp = self.write_temp(owner.content().as_bytes(), |fd| {
             if let Some(b) = boot {
                 boot::stamp(fd, b)?;
             }
-            // Content and stamp reach the disk before the name can exist, so even a power loss
-            // cannot leave a published name without them. (Such a reservation belongs to an
-            // earlier boot by then, and an empty one is reclaimed too: belt and braces, at
-            // about half a millisecond per address.)
-            nix::unistd::fsync(fd).map_err(std::io::Error::from)
+            Ok(())
         })?;
         let linked = fsops::link(&self.store.dir, &temp, &name);
         // The temp name goes in every case; a failure here leaves a leftover that the next
@@ -299,8 +316,8 @@ impl Locked<'_> {
         self.unlink(&temp)
     }
 
-    /// Creates a fresh temporary file holding `content`, lets `prepare` finish it (stamp,
-    /// fsync) and returns its name.
+    /// Creates a fresh temporary file holding `content`, lets `prepare` finish it (the stamp)
+    /// and returns its name.
     fn write_temp<F>(&self, content: &[u8], prepare: F) -> Result<String, Error>
     where
         F: FnOnce(std::os::fd::BorrowedFd<'_>) -> std::io::Result<()>,
