@@ -43,7 +43,7 @@ pub fn add(req: &Request) -> Result<CniResult, Error> {
     let store = Store::open(&conf.store.data_dir, &conf.store.network)?;
     let boot = BootId::current();
     let locked = store.lock()?;
-    let scan = locked.repair(locked.scan()?, boot.as_ref()).scan;
+    let scan = locked.repair(locked.scan(boot.as_ref())?).scan;
     let held = scan.held_by(&owner);
     let taken = scan.taken();
     let mut pending = Pending::new(&locked);

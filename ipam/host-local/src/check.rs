@@ -20,7 +20,7 @@ pub fn check(req: &Request) -> Result<(), Error> {
     );
     let conf = IpamConfig::load(&req.conf, &req.args)?;
     let store = Store::open(&conf.store.data_dir, &conf.store.network)?;
-    let held = store.lock()?.scan()?.held_by(&owner);
+    let held = store.lock()?.scan(None)?.held_by(&owner);
     if held.is_empty() {
         return Err(Error::NotFound(owner.id().to_owned()));
     }

@@ -28,7 +28,7 @@ pub fn del(req: &Request) -> Result<(), Error> {
     let store = Store::open(&location.data_dir, &location.network)?;
     let boot = BootId::current();
     let locked = store.lock()?;
-    let repaired = locked.repair(locked.scan()?, boot.as_ref());
+    let repaired = locked.repair(locked.scan(boot.as_ref())?);
     let errors: Vec<Error> = repaired
         .scan
         .releasable_by(&owner)

@@ -27,7 +27,7 @@ pub fn gc(req: &Request) -> Result<(), Error> {
     let store = Store::open(&location.data_dir, &location.network)?;
     let boot = BootId::current();
     let locked = store.lock()?;
-    let repaired = locked.repair(locked.scan()?, boot.as_ref());
+    let repaired = locked.repair(locked.scan(boot.as_ref())?);
     let mut errors = repaired.errors;
     if let Some(valid) = &req.conf.valid_attachments {
         let owners: Vec<Owner> = valid

@@ -32,7 +32,7 @@ pub fn status(req: &Request) -> Result<(), Error> {
     let store = Store::open(&location.data_dir, &location.network).map_err(not_writable)?;
     let locked = store.lock().map_err(not_writable)?;
     locked.probe_writable().map_err(not_writable)?;
-    let live = live_addresses(&locked.scan()?, BootId::current().as_ref());
+    let live = live_addresses(&locked.scan(BootId::current().as_ref())?);
     for (index, set) in sets.iter().enumerate() {
         if !has_free(set, &live) {
             return Err(Error::NoFreeAddress {
@@ -45,10 +45,10 @@ pub fn status(req: &Request) -> Result<(), Error> {
 }
 
 /// Addresses that stay taken after the next ADD's repair.
-fn live_addresses(scan: &Scan, boot: Option<&BootId>) -> HashSet<IpAddr> {
+fn live_addresses(scan: &Scan) -> HashSet<IpAddr> {
     scan.reservations
         .iter()
-        .filter(|r| !r.is_stale(boot))
+        .filter(|r| !r.is_stale())
         .map(|r| r.ip)
         .collect()
 }

@@ -9,14 +9,14 @@ use std::os::fd::{AsFd, BorrowedFd, OwnedFd};
 use std::os::unix::fs::DirBuilderExt;
 use std::path::Path;
 
-use nix::dir::Dir;
+use nix::dir::{Dir, Type};
 use nix::errno::Errno;
 use nix::fcntl::{AtFlags, OFlag};
-use nix::sys::stat::{FileStat, Mode, SFlag, fstat, fstatat, mkdirat};
+use nix::sys::stat::{FileStat, Mode, SFlag, fstatat, mkdirat};
 use nix::unistd::UnlinkatFlags;
 
 use super::entry::Holder;
-use crate::boot::{self, Stamp};
+use crate::boot::{self, BootId};
 use crate::error::Error;
 
 /// Reservations are a few dozen bytes; anything larger is not one of ours or the reference's.
@@ -66,9 +66,29 @@ pub fn open_network_dir(parent: &OwnedFd, name: &str, path: &Path) -> Result<Own
     }
 }
 
-/// The names in the directory (without `.` and `..`), skipping names that are not UTF-8
+/// What the directory listing (`d_type`) says an entry is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Kind {
+    /// A regular file.
+    Regular,
+    /// Anything else: symlink, directory, FIFO, device, socket.
+    Other,
+    /// The filesystem does not say (`DT_UNKNOWN`); a stat must tell.
+    Unknown,
+}
+
+/// One entry of the directory.
+#[derive(Clone, Debug)]
+pub struct Listed {
+    /// Its name.
+    pub name: String,
+    /// Its type as listed.
+    pub kind: Kind,
+}
+
+/// The entries of the directory (without `.` and `..`), skipping names that are not UTF-8
 /// (neither we nor the reference ever write such names).
-pub fn list(dir: &OwnedFd, path: &Path) -> Result<Vec<String>, Error> {
+pub fn list(dir: &OwnedFd, path: &Path) -> Result<Vec<Listed>, Error> {
     let what = || format!("list store directory {path:?}");
     let mut handle = Dir::openat(
         dir,
@@ -77,54 +97,91 @@ pub fn list(dir: &OwnedFd, path: &Path) -> Result<Vec<String>, Error> {
         Mode::empty(),
     )
     .map_err(|e| Error::errno(what(), e))?;
-    let mut names = Vec::new();
+    let mut listed = Vec::new();
     for entry in handle.iter() {
         let entry = entry.map_err(|e| Error::errno(what(), e))?;
         let Ok(name) = entry.file_name().to_str() else {
             continue;
         };
-        if name != "." && name != ".." {
-            names.push(name.to_owned());
+        if name == "." || name == ".." {
+            continue;
         }
+        let kind = match entry.file_type() {
+            Some(Type::File) => Kind::Regular,
+            Some(_) => Kind::Other,
+            None => Kind::Unknown,
+        };
+        listed.push(Listed {
+            name: name.to_owned(),
+            kind,
+        });
     }
-    Ok(names)
+    Ok(listed)
 }
 
-/// Reads a reservation file: its holder and boot stamp. `None` if it vanished. Anything but a
-/// regular file (a planted symlink, a FIFO) is [`Holder::Foreign`] and is not opened.
-pub fn read_reservation(dir: &OwnedFd, name: &str) -> io::Result<Option<(Holder, Stamp)>> {
-    let st = match fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
-        Ok(st) => st,
-        Err(Errno::ENOENT) => return Ok(None),
-        Err(e) => return Err(e.into()),
+/// Reads a reservation file listed as `kind`: its holder, and whether its stamp names another
+/// boot than `boot`. `None` if it vanished.
+///
+/// Per file this costs `openat`, one `read` and `close`, plus `fgetxattr` only where the stamp
+/// decides something (owner text, with the current boot known: empty or garbled content is
+/// stale whatever its stamp, and a foreign entry never is). Anything but a regular file is
+/// [`Holder::Foreign`] and is never opened; the listing's `d_type` tells, so no stat is needed
+/// except on filesystems that do not fill it.
+pub fn read_reservation(
+    dir: &OwnedFd,
+    name: &str,
+    kind: Kind,
+    boot: Option<&BootId>,
+) -> io::Result<Option<(Holder, bool)>> {
+    const FOREIGN: Option<(Holder, bool)> = Some((Holder::Foreign, false));
+    let regular = match kind {
+        Kind::Regular => true,
+        Kind::Other => false,
+        Kind::Unknown => match fstatat(dir, name, AtFlags::AT_SYMLINK_NOFOLLOW) {
+            Ok(st) => is_regular(&st),
+            Err(Errno::ENOENT) => return Ok(None),
+            Err(e) => return Err(e.into()),
+        },
     };
-    if !is_regular(&st) {
-        return Ok(Some((Holder::Foreign, Stamp::Missing)));
+    if !regular {
+        return Ok(FOREIGN);
     }
+    // No fstat after the open: only root can swap a name in this 0700 directory between the
+    // listing and the open, O_NOFOLLOW still refuses a symlink, O_NONBLOCK and O_NOCTTY keep a
+    // FIFO or terminal from blocking or attaching, and what such a swap reads as is judged
+    // below like any content (nothing is written through it).
     let fd = match openat(
         dir,
         name,
-        OFlag::O_RDONLY | OFlag::O_NONBLOCK,
+        OFlag::O_RDONLY | OFlag::O_NONBLOCK | OFlag::O_NOCTTY,
         Mode::empty(),
     ) {
         Ok(fd) => fd,
         Err(Errno::ENOENT) => return Ok(None),
-        Err(Errno::ELOOP) => return Ok(Some((Holder::Foreign, Stamp::Missing))),
+        Err(Errno::ELOOP) => return Ok(FOREIGN),
         Err(e) => return Err(e.into()),
     };
-    // Swapped for something else between the stat and the open: not ours to read.
-    if !is_regular(&fstat(&fd)?) {
-        return Ok(Some((Holder::Foreign, Stamp::Missing)));
+    // One read: on a regular file Linux returns everything up to the buffer's size unless the
+    // file ends first, so a count below the buffer's size is the whole file.
+    let mut buf = [0u8; MAX_RESERVATION + 1];
+    let len = loop {
+        match nix::unistd::read(&fd, &mut buf) {
+            Ok(len) => break len,
+            Err(Errno::EINTR) => continue,
+            // Not a regular file after all (swapped since the listing).
+            Err(Errno::EISDIR | Errno::EAGAIN | Errno::EINVAL) => return Ok(FOREIGN),
+            Err(e) => return Err(e.into()),
+        }
+    };
+    if len > MAX_RESERVATION {
+        return Ok(FOREIGN);
     }
-    let stamp = boot::read_stamp(fd.as_fd())?;
-    let mut bytes = Vec::new();
-    File::from(fd)
-        .take(MAX_RESERVATION as u64 + 1)
-        .read_to_end(&mut bytes)?;
-    if bytes.len() > MAX_RESERVATION {
-        return Ok(Some((Holder::Foreign, Stamp::Missing)));
-    }
-    Ok(Some((Holder::parse(&bytes), stamp)))
+    let holder = Holder::parse(&buf[..len]);
+    let other_boot = match (&holder, boot) {
+        (Holder::Text(_), Some(boot)) => boot::read_stamp(fd.as_fd())?.is_other_boot(boot),
+        _ => false,
+    };
+    Ok(Some((holder, other_boot)))
 }
 
 /// Reads a small regular file (a cursor); `None` if it is absent, not regular, or a symlink.

@@ -61,7 +61,7 @@ use nix::fcntl::{Flock, FlockArg, OFlag};
 use nix::sys::stat::Mode;
 
 use crate::addr;
-use crate::boot::{self, BootId, Stamp};
+use crate::boot::{self, BootId};
 use crate::error::Error;
 use entry::{Holder, Owner};
 
@@ -132,15 +132,14 @@ pub struct Reservation {
     pub ip: IpAddr,
     /// Whose it is.
     pub holder: Holder,
-    /// Which boot made it.
-    pub stamp: Stamp,
+    /// Its stamp names another boot than the one the scan was given.
+    pub other_boot: bool,
 }
 
 impl Reservation {
-    /// True if the repair rule reclaims it: garbled content, or a stamp of another boot than
-    /// `boot` (when the current boot is known).
-    pub fn is_stale(&self, boot: Option<&BootId>) -> bool {
-        self.holder == Holder::Corrupt || boot.is_some_and(|b| self.stamp.is_other_boot(b))
+    /// True if the repair rule reclaims it: garbled content, or made in another boot.
+    pub fn is_stale(&self) -> bool {
+        self.holder == Holder::Corrupt || self.other_boot
     }
 }
 
@@ -208,11 +207,14 @@ pub struct Locked<'a> {
 }
 
 impl Locked<'_> {
-    /// Lists the store: every address-named entry with its holder and stamp, and our leftover
-    /// temporary files. `lock`, the cursors and unknown names are not listed.
-    pub fn scan(&self) -> Result<Scan, Error> {
+    /// Lists the store: every address-named entry with its holder, and our leftover temporary
+    /// files. `lock`, the cursors and unknown names are not listed. Stamps are compared with
+    /// `boot` (the current boot; `None` when the caller judges no staleness, or the boot is
+    /// unknown, and then no stamp is read).
+    pub fn scan(&self, boot: Option<&BootId>) -> Result<Scan, Error> {
         let mut scan = Scan::default();
-        for name in fsops::list(&self.store.dir, &self.store.path)? {
+        for listed in fsops::list(&self.store.dir, &self.store.path)? {
+            let name = listed.name;
             if name.starts_with(TEMP_PREFIX) {
                 scan.temps.push(name);
                 continue;
@@ -221,10 +223,14 @@ impl Locked<'_> {
                 continue;
             };
             let what = || format!("read reservation {:?}", self.store.path.join(&name));
-            match fsops::read_reservation(&self.store.dir, &name)
+            match fsops::read_reservation(&self.store.dir, &name, listed.kind, boot)
                 .map_err(|e| Error::io(what(), e))?
             {
-                Some((holder, stamp)) => scan.reservations.push(Reservation { ip, holder, stamp }),
+                Some((holder, other_boot)) => scan.reservations.push(Reservation {
+                    ip,
+                    holder,
+                    other_boot,
+                }),
                 None => continue, // removed since listed: not a reservation any more
             }
         }
@@ -234,7 +240,7 @@ impl Locked<'_> {
     /// Removes what crashes and reboots left (see the module docs). Never fails: an entry
     /// that cannot be removed stays in the scan (its address stays taken) and the error is
     /// reported in [`Repaired::errors`] for the verbs that report such things (GC).
-    pub fn repair(&self, scan: Scan, boot: Option<&BootId>) -> Repaired {
+    pub fn repair(&self, scan: Scan) -> Repaired {
         let mut errors = Vec::new();
         for temp in &scan.temps {
             if let Err(e) = self.unlink(temp) {
@@ -244,7 +250,7 @@ impl Locked<'_> {
         let mut kept = Vec::with_capacity(scan.reservations.len());
         let mut reclaimed = Vec::new();
         for r in scan.reservations {
-            if !r.is_stale(boot) {
+            if !r.is_stale() {
                 kept.push(r);
             } else if let Err(e) = self.release(r.ip) {
                 errors.push(e);

@@ -1,9 +1,11 @@
 //! Store tests on real files in a per-test temporary directory.
 
 use std::net::IpAddr;
+use std::os::fd::AsFd;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 
 use super::*;
+use crate::boot::Stamp;
 use crate::testutil::{TempDir, set_boot_xattr};
 
 fn ip(text: &str) -> IpAddr {
@@ -47,9 +49,11 @@ fn reservation_bytes_mode_and_stamp() {
             & 0o777,
         0o700
     );
-    let scan = locked.scan().expect("scan");
+    let stamp = boot::read_stamp(std::fs::File::open(&file).expect("open").as_fd());
+    assert_eq!(stamp.expect("stamp"), Stamp::Boot(boot()));
+    let scan = locked.scan(Some(&boot())).expect("scan");
     assert_eq!(scan.reservations.len(), 1);
-    assert_eq!(scan.reservations[0].stamp, Stamp::Boot(boot()));
+    assert!(!scan.reservations[0].other_boot);
     assert_eq!(scan.held_by(&owner()), [ip("10.1.2.2")]);
     // Taken: the second claim fails like O_EXCL, and no temporary file is left behind.
     assert!(
@@ -100,7 +104,7 @@ fn planted_symlinks_are_never_followed() {
     std::os::unix::fs::symlink(&target, store.path().join("10.1.2.2")).expect("symlink");
     std::os::unix::fs::symlink(&target, store.path().join("last_reserved_ip.0")).expect("symlink");
     let locked = store.lock().expect("lock");
-    let scan = locked.scan().expect("scan");
+    let scan = locked.scan(Some(&boot())).expect("scan");
     assert_eq!(scan.reservations[0].holder, Holder::Foreign);
     // The address counts as taken; repair leaves the link alone.
     assert!(
@@ -108,7 +112,7 @@ fn planted_symlinks_are_never_followed() {
             .reserve(ip("10.1.2.2"), &owner(), None)
             .expect("reserve")
     );
-    let repaired = locked.repair(scan, Some(&boot()));
+    let repaired = locked.repair(scan);
     assert!(repaired.reclaimed.is_empty());
     // The cursor symlink is not read through, and writing the cursor replaces the link.
     assert_eq!(locked.last_reserved(0), None);
@@ -144,7 +148,7 @@ fn repair_removes_crash_leftovers_and_other_boots_only() {
             .reserve(ip("10.1.2.3"), &owner(), Some(&boot()))
             .expect("reserve")
     );
-    let repaired = locked.repair(locked.scan().expect("scan"), Some(&boot()));
+    let repaired = locked.repair(locked.scan(Some(&boot())).expect("scan"));
     assert!(repaired.errors.is_empty());
     let mut reclaimed = repaired.reclaimed.clone();
     reclaimed.sort();
@@ -164,7 +168,7 @@ fn repair_removes_crash_leftovers_and_other_boots_only() {
     // Without a known boot id nothing is judged by boot.
     std::fs::write(dir.join("10.1.2.7"), b"old\r\neth0").expect("write");
     set_boot_xattr(&dir.join("10.1.2.7"), OTHER_BOOT);
-    let repaired = locked.repair(locked.scan().expect("scan"), None);
+    let repaired = locked.repair(locked.scan(None).expect("scan"));
     assert!(repaired.reclaimed.is_empty());
 }
 
@@ -174,7 +178,7 @@ fn release_and_legacy_matching() {
     let store = Store::open(tmp.path(), "net1").expect("open");
     std::fs::write(store.path().join("10.1.2.9"), b"ctr1").expect("write");
     let locked = store.lock().expect("lock");
-    let scan = locked.scan().expect("scan");
+    let scan = locked.scan(None).expect("scan");
     // Only a legacy file: DEL releases it, and it counts as held.
     assert_eq!(scan.releasable_by(&owner()), [ip("10.1.2.9")]);
     assert_eq!(scan.held_by(&owner()), [ip("10.1.2.9")]);
@@ -183,7 +187,7 @@ fn release_and_legacy_matching() {
             .reserve(ip("10.1.2.2"), &owner(), None)
             .expect("reserve")
     );
-    let scan = locked.scan().expect("scan");
+    let scan = locked.scan(None).expect("scan");
     // With a current-format file, DEL releases that one only, like the reference.
     assert_eq!(scan.releasable_by(&owner()), [ip("10.1.2.2")]);
     locked.release(ip("10.1.2.2")).expect("release");
@@ -192,7 +196,7 @@ fn release_and_legacy_matching() {
         .expect("release twice is fine");
     assert!(
         !locked
-            .scan()
+            .scan(None)
             .expect("scan")
             .taken()
             .contains(&ip("10.1.2.2"))
@@ -216,4 +220,56 @@ fn cursor_round_trip() {
     std::fs::write(store.path().join("last_reserved_ip.2"), b"garbage").expect("write");
     assert_eq!(locked.last_reserved(2), None);
     locked.probe_writable().expect("writable");
+}
+
+#[test]
+fn entries_that_are_not_regular_files_are_foreign_and_kept() {
+    let tmp = TempDir::new("store");
+    let store = Store::open(tmp.path(), "net1").expect("open");
+    let dir = store.path().to_owned();
+    nix::unistd::mkfifo(&dir.join("10.1.2.2"), Mode::from_bits_truncate(0o600)).expect("fifo");
+    std::fs::create_dir(dir.join("10.1.2.3")).expect("mkdir");
+    std::fs::write(dir.join("10.1.2.4"), vec![b'x'; 5000]).expect("write");
+    let locked = store.lock().expect("lock");
+    let repaired = locked.repair(locked.scan(Some(&boot())).expect("scan"));
+    assert!(repaired.reclaimed.is_empty() && repaired.errors.is_empty());
+    let holders: Vec<(IpAddr, Holder)> = sorted(&repaired.scan)
+        .into_iter()
+        .map(|r| (r.ip, r.holder))
+        .collect();
+    assert_eq!(
+        holders,
+        [
+            (ip("10.1.2.2"), Holder::Foreign),
+            (ip("10.1.2.3"), Holder::Foreign),
+            (ip("10.1.2.4"), Holder::Foreign),
+        ]
+    );
+}
+
+#[test]
+fn stamps_are_judged_only_against_a_given_boot() {
+    let tmp = TempDir::new("store");
+    let store = Store::open(tmp.path(), "net1").expect("open");
+    let dir = store.path().to_owned();
+    for (name, bytes) in [("10.1.2.2", &b"old\r\neth0"[..]), ("10.1.2.3", b"")] {
+        std::fs::write(dir.join(name), bytes).expect("write");
+        set_boot_xattr(&dir.join(name), OTHER_BOOT);
+    }
+    let locked = store.lock().expect("lock");
+    let judged = |boot: Option<&BootId>| -> Vec<(bool, bool)> {
+        sorted(&locked.scan(boot).expect("scan"))
+            .iter()
+            .map(|r| (r.other_boot, r.is_stale()))
+            .collect()
+    };
+    // Empty content is stale whatever the stamp says; owner text by its stamp only.
+    assert_eq!(judged(Some(&boot())), [(true, true), (false, true)]);
+    assert_eq!(judged(None), [(false, false), (false, true)]);
+}
+
+fn sorted(scan: &Scan) -> Vec<Reservation> {
+    let mut all = scan.reservations.clone();
+    all.sort_by_key(|r| r.ip);
+    all
 }
