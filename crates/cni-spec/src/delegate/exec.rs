@@ -52,108 +52,109 @@ pub(crate) fn exec(
     environ: &Environment,
     stdin: &[u8],
 ) -> Result<Vec<u8>, CniError> {
-    Running::start(exe, command, environ, stdin)?.finish()
+    let output = run(exe, command, environ, stdin).map_err(|source| spawn_error(exe, source))?;
+    outcome(output)
 }
 
-/// Up to this many stdin bytes are written before [`Running::start`] returns: a pipe holds at
-/// least one page whatever `pipe-user-pages-soft` says, so the write cannot block on a child
-/// that has not read yet. A CNI config is far smaller unless it carries a large `prevResult`;
-/// a larger stdin is fed from a thread instead.
-const INLINE_STDIN: usize = 4096;
-
-/// A delegate started but not yet waited for: the caller does its own work meanwhile (the
-/// plugin builds its links while IPAM runs) and calls [`Running::finish`] when it needs the
-/// answer. Dropped unfinished, it still waits for the child, so no zombie outlives it.
+/// A delegate running on a thread of its own while the caller does its work (the plugin
+/// builds its links while IPAM runs); [`Running::finish`] collects the answer. The thread,
+/// not the caller, starts the child: a spawn blocks its caller until the child has exec'd
+/// (vfork), which on a busy node is milliseconds the caller can use. Dropped unfinished, it
+/// still waits for the child, so no zombie outlives it.
 #[derive(Debug)]
 pub(crate) struct Running {
     /// The executable, for messages.
     exe: PathBuf,
-    child: Option<Child>,
-    /// The thread feeding a stdin larger than [`INLINE_STDIN`].
-    feeder: Option<JoinHandle<()>>,
+    /// `None` once joined.
+    worker: Option<JoinHandle<io::Result<Output>>>,
 }
 
 impl Running {
-    /// Starts `exe` for `command` with `environ` (only `CNI_COMMAND` replaced) and hands it
-    /// `stdin`. Retries "text file busy" as libcni does.
+    /// Starts `exe` for `command` with `environ` (only `CNI_COMMAND` replaced) and `stdin`,
+    /// and returns at once. A child that cannot be started is reported by
+    /// [`Running::finish`].
     pub(crate) fn start(
         exe: &Path,
         command: Command,
         environ: &Environment,
         stdin: &[u8],
     ) -> Result<Running, CniError> {
-        let mut attempt = 0;
-        let mut child = loop {
-            match spawn(exe, command, environ) {
-                Err(e)
-                    if e.kind() == io::ErrorKind::ExecutableFileBusy && attempt < BUSY_RETRIES =>
-                {
-                    attempt += 1;
-                    thread::sleep(BUSY_PAUSE);
-                }
-                Err(source) => {
-                    let path = exe.to_owned();
-                    return Err(Error::Spawn { path, source }.into());
-                }
-                Ok(child) => break child,
-            }
-        };
-        let feeder = child.stdin.take().and_then(|mut pipe| {
-            // A plugin may exit without reading stdin; EPIPE is not our failure, and its
-            // exit status tells the rest. Dropping the pipe closes it: the child sees EOF.
-            if stdin.len() <= INLINE_STDIN {
-                let _ = pipe.write_all(stdin);
-                return None;
-            }
-            let bytes = stdin.to_vec();
-            Some(thread::spawn(move || {
-                let _ = pipe.write_all(&bytes);
-            }))
-        });
+        let (path, environ, stdin) = (exe.to_owned(), environ.clone(), stdin.to_vec());
+        let worker = thread::Builder::new()
+            .name("delegate".into())
+            .spawn(move || run(&path, command, &environ, &stdin))
+            .map_err(|source| spawn_error(exe, source))?;
         Ok(Running {
             exe: exe.to_owned(),
-            child: Some(child),
-            feeder,
+            worker: Some(worker),
         })
     }
 
     /// Waits for the child and returns its stdout on success, its error otherwise (see
     /// [`exec`]).
     pub(crate) fn finish(mut self) -> Result<Vec<u8>, CniError> {
-        let output = self.wait().map_err(|source| Error::Spawn {
-            path: self.exe.clone(),
-            source,
-        })?;
-        if output.status.success() {
-            // Logging only; a closed stderr must not fail the call.
-            let _ = io::stderr().write_all(&output.stderr);
-            return Ok(output.stdout);
-        }
-        Err(failure(output).into())
+        let output = self
+            .join()
+            .map_err(|source| spawn_error(&self.exe, source))?;
+        outcome(output)
     }
 
-    /// Reads stdout and stderr to their end (both at once, so a chatty child cannot block on
-    /// a full pipe) and reaps the child.
-    fn wait(&mut self) -> io::Result<Output> {
-        let child = self
-            .child
+    fn join(&mut self) -> io::Result<Output> {
+        let worker = self
+            .worker
             .take()
             .ok_or_else(|| io::Error::other("delegate already waited for"))?;
-        let output = child.wait_with_output();
-        if let Some(feeder) = self.feeder.take() {
-            // The child has exited, so the pipe is closed and the write has returned.
-            let _ = feeder.join();
-        }
-        output
+        worker
+            .join()
+            .unwrap_or_else(|_| Err(io::Error::other("the delegate's thread panicked")))
     }
 }
 
 impl Drop for Running {
     fn drop(&mut self) {
-        if self.child.is_some() {
-            let _ = self.wait();
+        if self.worker.is_some() {
+            let _ = self.join();
         }
     }
+}
+
+/// Up to this many stdin bytes are written before the child's output is read: a pipe holds
+/// at least one page whatever `pipe-user-pages-soft` says, so the write cannot block on a
+/// child that prints before it reads. A CNI config is far smaller unless it carries a large
+/// `prevResult`; a larger stdin is fed from a second thread.
+const INLINE_STDIN: usize = 4096;
+
+/// Starts the child (retrying "text file busy" as libcni does), feeds it `stdin`, and reads
+/// stdout and stderr to their end (both at once, so a chatty child cannot block on a full
+/// pipe) before reaping it.
+fn run(exe: &Path, command: Command, environ: &Environment, stdin: &[u8]) -> io::Result<Output> {
+    let mut attempt = 0;
+    let mut child = loop {
+        match spawn(exe, command, environ) {
+            Err(e) if e.kind() == io::ErrorKind::ExecutableFileBusy && attempt < BUSY_RETRIES => {
+                attempt += 1;
+                thread::sleep(BUSY_PAUSE);
+            }
+            other => break other?,
+        }
+    };
+    // A plugin may exit without reading stdin; EPIPE is not our failure, and its exit status
+    // tells the rest. Dropping the pipe closes it: the child sees EOF.
+    let pipe = child.stdin.take();
+    if stdin.len() <= INLINE_STDIN {
+        if let Some(mut pipe) = pipe {
+            let _ = pipe.write_all(stdin);
+        }
+        return child.wait_with_output();
+    }
+    thread::scope(|scope| {
+        if let Some(mut pipe) = pipe {
+            scope.spawn(move || {
+                let _ = pipe.write_all(stdin);
+            });
+        }
+        child.wait_with_output()
+    })
 }
 
 fn spawn(exe: &Path, command: Command, environ: &Environment) -> io::Result<Child> {
@@ -169,6 +170,21 @@ fn spawn(exe: &Path, command: Command, environ: &Environment) -> io::Result<Chil
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
+}
+
+fn spawn_error(exe: &Path, source: io::Error) -> CniError {
+    let path = exe.to_owned();
+    Error::Spawn { path, source }.into()
+}
+
+/// The delegate's stdout when it succeeded, its error otherwise.
+fn outcome(output: Output) -> Result<Vec<u8>, CniError> {
+    if output.status.success() {
+        // Logging only; a closed stderr must not fail the call.
+        let _ = io::stderr().write_all(&output.stderr);
+        return Ok(output.stdout);
+    }
+    Err(failure(output).into())
 }
 
 /// libcni's `pluginErr`: the plugin's error object if it printed one, else its stderr.
