@@ -29,11 +29,11 @@ pub fn add(req: &Request) -> Result<CniResult, CniError> {
     let conf = config::parse(&req.conf)?;
     req.args.ensure_known(&[mac::MAC_ARG])?;
     let mac = requested_mac(conf.bridged.mac.as_deref(), &req.args, &req.conf)?;
+    // IPAM runs while the pod is opened and the veth and port are made (the reference, too,
+    // makes the veth before it asks IPAM). Any later failure, the pod's included, releases it.
+    let ipam = ipam::start(req)?;
     let target = PodTarget::open(req)?;
     target.refuse_existing_ifname()?;
-
-    // IPAM runs while the veth and port are made; released on any later failure.
-    let ipam = ipam::start(req)?;
 
     let plan = PodPlan {
         network: &req.conf.name,
