@@ -7,6 +7,12 @@
 //! are `/proc/sys` writes (see [`crate::sysctl`]), which resolve against the opening thread's
 //! namespace. There is deliberately no guard type that switches the caller's own thread.
 //!
+//! When the calling thread already is in the namespace (a plugin's node-side sysctls: the node is
+//! where it runs), [`Netns::run`] calls the closure in place: there is nothing to switch, and a
+//! thread start plus `setns` was about a tenth of a bridge ADD's CPU (issue 8). The check is one
+//! `stat` of `/proc/thread-self/ns/net` per call, never a cached answer, so a handle that moves
+//! to a thread of another namespace still gets a helper thread.
+//!
 //! This module does not create or delete namespaces; the runtime owns them (tests use
 //! `cni-sandbox`).
 
@@ -90,6 +96,8 @@ pub struct Netns {
     file: File,
     /// What errors call this namespace: the path it was opened from, or `net:[inode]`.
     label: String,
+    /// Its identity, read once at open: the nsfs inode of an open file cannot change.
+    id: NetnsId,
 }
 
 /// The identity of a namespace: two handles name the same namespace when their ids are equal.
@@ -100,6 +108,18 @@ pub struct NetnsId {
     /// Inode of the nsfs file (what `ip netns identify` and `/proc/*/ns/net` links show).
     pub ino: u64,
 }
+
+impl NetnsId {
+    fn of(meta: &std::fs::Metadata) -> NetnsId {
+        NetnsId {
+            dev: meta.dev(),
+            ino: meta.ino(),
+        }
+    }
+}
+
+/// The calling thread's namespace (`/proc/self` would name the thread group leader's).
+const THREAD_NETNS: &str = "/proc/thread-self/ns/net";
 
 impl std::fmt::Display for NetnsId {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -125,20 +145,18 @@ impl Netns {
             }
         })?;
         check_is_netns(&file, &label)?;
-        Ok(Netns { file, label })
+        let id = NetnsId::of(&file.metadata().map_err(|source| NetnsError::Open {
+            path: label.clone(),
+            source,
+        })?);
+        Ok(Netns { file, label, id })
     }
 
     /// The namespace of the calling thread (not of the process: `/proc/self` names the thread
     /// group leader's, which can differ).
     pub fn current() -> Result<Netns, NetnsError> {
-        let mut ns = Netns::open("/proc/thread-self/ns/net")?;
-        ns.label = ns
-            .id()
-            .map_err(|source| NetnsError::Open {
-                path: ns.label.clone(),
-                source,
-            })?
-            .to_string();
+        let mut ns = Netns::open(THREAD_NETNS)?;
+        ns.label = ns.id.to_string();
         Ok(ns)
     }
 
@@ -149,20 +167,26 @@ impl Netns {
 
     /// The namespace's identity (device and inode of its nsfs file).
     pub fn id(&self) -> io::Result<NetnsId> {
-        let meta = self.file.metadata()?;
-        Ok(NetnsId {
-            dev: meta.dev(),
-            ino: meta.ino(),
-        })
+        Ok(self.id)
     }
 
-    /// Runs `f` on a fresh thread that has entered this namespace, and returns its result.
-    /// The calling thread never changes namespace. A panic in `f` is resumed on the caller.
+    /// Whether the calling thread is inside this namespace now.
+    pub fn is_current(&self) -> io::Result<bool> {
+        Ok(NetnsId::of(&std::fs::metadata(THREAD_NETNS)?) == self.id)
+    }
+
+    /// Runs `f` inside this namespace and returns its result: in place when the calling thread
+    /// already is inside, else on a fresh thread that enters it. The calling thread never
+    /// changes namespace. A panic in `f` reaches the caller.
     pub fn run<T, F>(&self, f: F) -> Result<T, NetnsError>
     where
         F: FnOnce() -> T + Send,
         T: Send,
     {
+        // If the check itself fails, the helper thread is the answer that is right anyway.
+        if self.is_current().unwrap_or(false) {
+            return Ok(f());
+        }
         std::thread::scope(|scope| {
             let worker = std::thread::Builder::new()
                 .name("netns".into())

@@ -78,10 +78,51 @@ fn socket_in_a_namespace_sees_only_its_links_and_caller_stays_put() {
 }
 
 #[test]
+fn run_stays_on_the_caller_only_when_it_is_already_inside() {
+    let (_world, ns) = world("netns_run_inline", &["pod"]);
+    let here = Netns::current().expect("current");
+    let pod = Netns::open(ns[0].path()).expect("open");
+    let caller = std::thread::current().id();
+    let before = thread_netns();
+
+    // The caller's own namespace: nothing to enter, so no helper thread.
+    assert!(here.is_current().expect("is_current"));
+    let (thread, netns) = here
+        .run(|| (std::thread::current().id(), thread_netns()))
+        .expect("run here");
+    assert_eq!(thread, caller);
+    assert_eq!(netns, before);
+
+    // Another namespace: a helper thread that really is inside, and the caller stays put.
+    assert!(!pod.is_current().expect("is_current"));
+    let (thread, netns) = pod
+        .run(|| (std::thread::current().id(), thread_netns()))
+        .expect("run in pod");
+    assert_ne!(thread, caller);
+    assert_eq!(netns, format!("net:[{}]", ns[0].inode().expect("inode")));
+    assert_eq!(thread_netns(), before, "the calling thread must never move");
+
+    // A handle on the caller's namespace used from a thread of another namespace is not
+    // "current" there: the answer comes from the using thread, not from where it was opened.
+    let seen = pod
+        .run(|| {
+            (
+                here.is_current().expect("is_current"),
+                here.run(thread_netns).expect("run back"),
+            )
+        })
+        .expect("run in pod");
+    assert_eq!(seen, (false, before.clone()));
+}
+
+#[test]
 fn panics_inside_run_reach_the_caller() {
     let (_world, ns) = world("netns_run_panic", &["pod"]);
     let netns = Netns::open(ns[0].path()).expect("open");
     let caught = std::panic::catch_unwind(|| netns.run(|| panic!("boom")));
+    assert!(caught.is_err());
+    let here = Netns::current().expect("current");
+    let caught = std::panic::catch_unwind(|| here.run(|| panic!("boom in place")));
     assert!(caught.is_err());
 }
 
