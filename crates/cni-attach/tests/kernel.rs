@@ -5,9 +5,15 @@
 // Helpers outside #[test] functions unwrap too: a panic is the failure report we want.
 #![allow(clippy::unwrap_used)]
 
+use std::time::Duration;
+
+use cni_attach::bridge::{
+    BridgeDevice, FORWARDING_TIMEOUT, attach_port, ensure_bridge, ensure_gateway_addr,
+    wait_forwarding,
+};
 use cni_attach::masq::{self, MasqOwner};
 use cni_attach::{
-    MasqBackend, NsConn, PodOptions, VethRequest, configure_pod_interface, create_veth,
+    MasqBackend, NsConn, PodOptions, PortFlags, VethRequest, configure_pod_interface, create_veth,
 };
 use cni_sandbox::{Family, Ns, World};
 use cni_spec::{Attachment, CniResult, IpConfig, Route};
@@ -62,10 +68,15 @@ fn veth_is_born_across_the_two_namespaces() {
     );
     assert!(!eth0.up, "the caller configures the pod end first");
     assert!(node.link("eth0").unwrap().is_none(), "never on the node");
+    // A bridge port needs no IPv6 of its own (issue 8): none, and no address either.
     assert_eq!(
-        node.sysctl(&format!("net/ipv6/conf/{}/accept_ra", pair.host.name))
+        node.sysctl(&format!("net/ipv6/conf/{}/disable_ipv6", pair.host.name))
             .unwrap(),
-        "0"
+        "1"
+    );
+    assert!(
+        node.addrs(&pair.host.name).unwrap().is_empty(),
+        "the host end has no address"
     );
     assert_eq!(
         node.links()
@@ -75,6 +86,78 @@ fn veth_is_born_across_the_two_namespaces() {
             .count(),
         1
     );
+}
+
+/// Pods behind bridge ports whose host ends have no IPv6 still reach the IPv6 gateway on the
+/// bridge and each other: bridging is L2, and the bridge's own address is the gateway's.
+#[test]
+fn ipv6_pods_behind_ports_without_ipv6_reach_the_gateway_and_each_other() {
+    let world = World::new("attach-v6-ports").unwrap();
+    let node = world.netns("node").unwrap();
+    let pods = [world.netns("pod-a").unwrap(), world.netns("pod-b").unwrap()];
+    let gateway: IpNetwork = "fd00:8::1/64".parse().unwrap();
+    let addresses = ["fd00:8::a/64", "fd00:8::b/64"];
+    let paths: Vec<_> = pods.iter().map(|p| p.path().to_owned()).collect();
+    let hosts = node
+        .run_on_thread(|| {
+            let here = NsConn::current().unwrap();
+            let bridge = ensure_bridge(&here, &BridgeDevice::named("br6")).unwrap();
+            ensure_gateway_addr(&here, &bridge, gateway, false).unwrap();
+            let mut hosts = Vec::new();
+            for (path, address) in paths.iter().zip(addresses) {
+                let there = NsConn::open(path).unwrap();
+                let req = VethRequest {
+                    ifname: "eth0",
+                    mtu: None,
+                    mac: None,
+                };
+                let pair = create_veth(&here, &there, &req).unwrap();
+                attach_port(&here, &bridge, &pair.host, PortFlags::default()).unwrap();
+                let result = CniResult {
+                    ips: vec![IpConfig {
+                        address: address.parse().unwrap(),
+                        gateway: Some(gateway.ip()),
+                        interface: Some(0),
+                    }],
+                    routes: vec![Route::new("::/0".parse().unwrap(), None)],
+                    ..CniResult::default()
+                };
+                configure_pod_interface(&there, &pair.pod, &result, 0, PodOptions::default())
+                    .unwrap();
+                wait_forwarding(&here, &pair.host, FORWARDING_TIMEOUT).unwrap();
+                hosts.push(pair.host.name);
+            }
+            hosts
+        })
+        .unwrap();
+    for host in &hosts {
+        let link = node.link(host).unwrap().expect("host end");
+        assert_eq!(link.master.as_deref(), Some("br6"), "{host} is a port");
+        assert!(
+            node.addrs(host).unwrap().is_empty(),
+            "{host} has an address"
+        );
+        assert_eq!(
+            node.sysctl(&format!("net/ipv6/conf/{host}/disable_ipv6"))
+                .unwrap(),
+            "1"
+        );
+    }
+    // The node keeps IPv6 where it has a use: on the bridge, with the gateway.
+    assert!(node.addrs("br6").unwrap().contains(&gateway));
+    let ping = |pod: &Ns, to: &str| {
+        // The pods' own link-local addresses may still be in DAD for a moment.
+        (0..20).any(|_| {
+            pod.ping(to).unwrap() || {
+                std::thread::sleep(Duration::from_millis(100));
+                false
+            }
+        })
+    };
+    assert!(ping(&pods[0], "fd00:8::1"), "pod a to the gateway");
+    assert!(ping(&pods[1], "fd00:8::1"), "pod b to the gateway");
+    assert!(ping(&pods[0], "fd00:8::b"), "pod a to pod b");
+    assert!(ping(&pods[1], "fd00:8::a"), "pod b to pod a");
 }
 
 #[test]

@@ -114,10 +114,15 @@ impl Handle {
         self.ack(request, || format!("delete link {index}"))
     }
 
-    /// `ip link set dev X up`.
-    pub fn link_set_up(&self, index: u32) -> Result<()> {
-        let b = LinkUnspec::new_with_index(index).up();
-        self.ack(change_request(b), || format!("set link {index} up"))
+    /// `ip link set dev X up`, by index or by name (by name saves the lookup of a link just
+    /// created under a name of our choosing).
+    pub fn link_set_up<'a>(&self, id: impl Into<LinkId<'a>>) -> Result<()> {
+        let id = id.into();
+        let b = match id {
+            LinkId::Index(index) => LinkUnspec::new_with_index(index),
+            LinkId::Name(name) => LinkUnspec::new_with_name(name),
+        };
+        self.ack(change_request(b.up()), || format!("set {id} up"))
     }
 
     /// `ip link set dev X down`.

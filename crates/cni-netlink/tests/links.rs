@@ -407,11 +407,16 @@ fn oper_state_follows_the_peer() {
     let (_, node) = open(&ns[0]);
     let spec = local_veth("va", "vb");
     node.link_add_veth(&spec).expect("veth");
-    let (a, b) = (link(&node, "va").index, link(&node, "vb").index);
+    let a = link(&node, "va").index;
     node.link_set_up(a).expect("up");
     assert_eq!(link(&node, "va").oper_state, OperState::LowerLayerDown);
-    node.link_set_up(b).expect("up");
+    assert!(!ns[0].link("vb").expect("ip").expect("vb").up);
+    // By name: the one the oracle shows up is the one named, not another.
+    node.link_set_up("vb").expect("up by name");
+    assert!(ns[0].link("vb").expect("ip").expect("vb").up);
     assert_eq!(link(&node, "va").oper_state, OperState::Up);
+    let err = node.link_set_up("no-such").expect_err("missing");
+    assert!(err.is_not_found(), "{err}");
 }
 
 #[test]
