@@ -22,7 +22,7 @@ use crate::config::IpamConfig;
 use crate::error::Error;
 use crate::resolv;
 use crate::store::entry::Owner;
-use crate::store::{Locked, Store};
+use crate::store::{Interest, Locked, Store};
 
 /// Runs ADD.
 pub fn add(req: &Request) -> Result<CniResult, Error> {
@@ -43,10 +43,12 @@ pub fn add(req: &Request) -> Result<CniResult, Error> {
     let store = Store::open(&conf.store.data_dir, &conf.store.network)?;
     let boot = BootId::current();
     let locked = store.lock()?;
-    let scan = locked.repair(locked.scan(boot.as_ref())?).scan;
+    let scan = locked
+        .repair(locked.scan(boot.as_ref(), Interest::Owner(&owner))?)
+        .scan;
     let held = scan.held_by(&owner);
     let taken = scan.taken();
-    let mut pending = Pending::new(&locked);
+    let mut pending = Pending::new(&locked, &owner);
     for (index, set) in conf.sets.iter().enumerate() {
         let ask = Ask {
             requested: requested[index],
@@ -100,13 +102,15 @@ fn result(conf: &IpamConfig, made: &[(usize, Allocation)], dns: Dns) -> CniResul
 /// panic between two sets leaves nothing behind.
 struct Pending<'l, 's> {
     locked: &'l Locked<'s>,
+    owner: &'l Owner,
     made: Vec<(usize, Allocation)>,
 }
 
 impl<'l, 's> Pending<'l, 's> {
-    fn new(locked: &'l Locked<'s>) -> Self {
+    fn new(locked: &'l Locked<'s>, owner: &'l Owner) -> Self {
         Pending {
             locked,
+            owner,
             made: Vec::new(),
         }
     }
@@ -124,7 +128,7 @@ impl Drop for Pending<'_, '_> {
     fn drop(&mut self) {
         let ips: Vec<IpAddr> = self.made.iter().map(|(_, a)| a.ip).collect();
         for ip in ips {
-            let _ = self.locked.release(ip);
+            let _ = self.locked.unreserve(ip, self.owner);
         }
     }
 }

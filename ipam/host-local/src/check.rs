@@ -7,10 +7,11 @@
 
 use cni_spec::Request;
 
+use crate::boot::BootId;
 use crate::config::IpamConfig;
 use crate::error::Error;
-use crate::store::Store;
 use crate::store::entry::Owner;
+use crate::store::{Interest, Store};
 
 /// Runs CHECK.
 pub fn check(req: &Request) -> Result<(), Error> {
@@ -20,7 +21,11 @@ pub fn check(req: &Request) -> Result<(), Error> {
     );
     let conf = IpamConfig::load(&req.conf, &req.args)?;
     let store = Store::open(&conf.store.data_dir, &conf.store.network)?;
-    let held = store.lock()?.scan(None)?.held_by(&owner);
+    let boot = BootId::current();
+    let held = store
+        .lock()?
+        .scan(boot.as_ref(), Interest::Owner(&owner))?
+        .held_by(&owner);
     if held.is_empty() {
         return Err(Error::NotFound(owner.id().to_owned()));
     }

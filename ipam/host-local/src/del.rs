@@ -15,8 +15,8 @@ use cni_spec::Request;
 use crate::boot::BootId;
 use crate::config;
 use crate::error::Error;
-use crate::store::Store;
 use crate::store::entry::Owner;
+use crate::store::{Interest, Store};
 
 /// Runs DEL.
 pub fn del(req: &Request) -> Result<(), Error> {
@@ -28,12 +28,12 @@ pub fn del(req: &Request) -> Result<(), Error> {
     let store = Store::open(&location.data_dir, &location.network)?;
     let boot = BootId::current();
     let locked = store.lock()?;
-    let repaired = locked.repair(locked.scan(boot.as_ref())?);
+    let repaired = locked.repair(locked.scan(boot.as_ref(), Interest::Owner(&owner))?);
     let errors: Vec<Error> = repaired
         .scan
         .releasable_by(&owner)
         .into_iter()
-        .filter_map(|ip| locked.release(ip).err())
+        .filter_map(|r| locked.release(r).err())
         .collect();
     if errors.is_empty() {
         Ok(())

@@ -18,8 +18,8 @@ use cni_spec::Request;
 use crate::boot::BootId;
 use crate::config;
 use crate::error::Error;
-use crate::store::Store;
 use crate::store::entry::{Holder, Owner};
+use crate::store::{Interest, Store};
 
 /// Runs GC.
 pub fn gc(req: &Request) -> Result<(), Error> {
@@ -27,7 +27,7 @@ pub fn gc(req: &Request) -> Result<(), Error> {
     let store = Store::open(&location.data_dir, &location.network)?;
     let boot = BootId::current();
     let locked = store.lock()?;
-    let repaired = locked.repair(locked.scan(boot.as_ref())?);
+    let repaired = locked.repair(locked.scan(boot.as_ref(), Interest::Everyone)?);
     let mut errors = repaired.errors;
     if let Some(valid) = &req.conf.valid_attachments {
         let owners: Vec<Owner> = valid
@@ -46,7 +46,7 @@ pub fn gc(req: &Request) -> Result<(), Error> {
             if keys.contains(text) || ids.contains(text.as_str()) {
                 continue;
             }
-            if let Err(e) = locked.release(r.ip) {
+            if let Err(e) = locked.release(r) {
                 errors.push(e);
             }
         }

@@ -15,7 +15,7 @@ use crate::boot::BootId;
 use crate::config::{self, IpamConfig};
 use crate::error::Error;
 use crate::range_set::RangeSet;
-use crate::store::{Scan, Store};
+use crate::store::{Interest, Scan, Store};
 
 /// Runs STATUS.
 pub fn status(req: &Request) -> Result<(), Error> {
@@ -32,7 +32,7 @@ pub fn status(req: &Request) -> Result<(), Error> {
     let store = Store::open(&location.data_dir, &location.network).map_err(not_writable)?;
     let locked = store.lock().map_err(not_writable)?;
     locked.probe_writable().map_err(not_writable)?;
-    let live = live_addresses(&locked.scan(BootId::current().as_ref())?);
+    let live = live_addresses(&locked.scan(BootId::current().as_ref(), Interest::Nobody)?);
     for (index, set) in sets.iter().enumerate() {
         if !has_free(set, &live) {
             return Err(Error::NoFreeAddress {

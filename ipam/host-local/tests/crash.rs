@@ -112,6 +112,22 @@ fn sigkill_during_add_never_loses_an_address() {
         expected_names,
         "no temporary or stray files remain"
     );
+    // The owner index names exactly the live reservations, each by its own inode: entries of
+    // ADDs killed before they published are gone.
+    if index_supported(&data) {
+        use std::os::unix::fs::MetadataExt;
+        let index = index_dir(&data, "net", &this_boot());
+        let mut indexed = BTreeSet::new();
+        for entry in std::fs::read_dir(&index).expect("index") {
+            let entry = entry.expect("entry");
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let (ip, _) = name.rsplit_once('_').expect("entry name");
+            let ino = |p: &std::path::Path| std::fs::metadata(p).expect("stat").ino();
+            assert_eq!(ino(&entry.path()), ino(&dir.join(ip)), "{name}");
+            indexed.insert(ip.to_owned());
+        }
+        assert_eq!(indexed, held);
+    }
 
     // None lost: every other address of the range can still be allocated, then it is full.
     let free = CAPACITY - held.len();

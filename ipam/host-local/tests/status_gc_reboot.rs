@@ -172,9 +172,9 @@ fn reservations_of_an_earlier_boot_are_reclaimed_by_add_and_gc_only() {
     for id in ["old1", "now", "old2"] {
         Call::new(OURS, "ADD", id, &c).ok(); // .2 .3 .4
     }
-    // Made "before the last boot": same files, another boot's stamp.
-    set_boot_stamp(&dir.join("10.1.2.2"), OTHER_BOOT);
-    set_boot_stamp(&dir.join("10.1.2.4"), OTHER_BOOT);
+    // Made "before the last boot": another boot's stamp, and indexed in that boot.
+    made_in_earlier_boot(&data, "net", "10.1.2.2");
+    made_in_earlier_boot(&data, "net", "10.1.2.4");
     // Made by the reference: no stamp at all. Never reclaimed by the boot rule.
     std::fs::write(dir.join("10.1.2.5"), "ref\r\neth0").expect("write");
     // CHECK and STATUS change nothing.
@@ -189,6 +189,8 @@ fn reservations_of_an_earlier_boot_are_reclaimed_by_add_and_gc_only() {
         reserved(&dir),
         set_of(&["10.1.2.3", "10.1.2.5", "10.1.2.6"])
     );
+    // The earlier boot's index went with them.
+    assert!(!index_dir(&data, "net", OTHER_BOOT).exists());
     // And the reclaimed addresses are handed out again.
     assert_eq!(
         result_ips(&Call::new(OURS, "ADD", "new2", &c).ok()),
@@ -196,7 +198,7 @@ fn reservations_of_an_earlier_boot_are_reclaimed_by_add_and_gc_only() {
     );
 
     // GC without a key still reclaims an old-boot reservation, and only that.
-    set_boot_stamp(&dir.join("10.1.2.3"), OTHER_BOOT);
+    made_in_earlier_boot(&data, "net", "10.1.2.3");
     gc(&c, None, Value::Null);
     assert_eq!(
         reserved(&dir),
@@ -210,7 +212,7 @@ fn status_counts_old_boot_reservations_as_free() {
     let c = small(&data);
     Call::new(OURS, "ADD", "a", &c).ok();
     assert_eq!(Call::new(OURS, "STATUS", "", &c).err().0, 50);
-    set_boot_stamp(&data.net("net").join("10.1.2.2"), OTHER_BOOT);
+    made_in_earlier_boot(&data, "net", "10.1.2.2");
     Call::new(OURS, "STATUS", "", &c).ok();
     assert_eq!(
         result_ips(&Call::new(OURS, "ADD", "b", &c).ok()),
@@ -234,6 +236,8 @@ fn crash_leftovers_are_repaired_by_add_del_and_gc() {
     assert!(!names(&dir).contains(".host-local.tmp.999.0"));
     for verb in ["DEL", "GC"] {
         std::fs::write(dir.join(".host-local.tmp.999.1"), b"").expect("write");
+        // A new file, as a writer makes it (nobody writes into an existing reservation).
+        let _ = std::fs::remove_file(dir.join("10.1.2.2"));
         std::fs::write(dir.join("10.1.2.2"), b"\0\0").expect("write");
         let mut call = Call::new(OURS, verb, "zzz", &c);
         if verb == "GC" {

@@ -38,9 +38,23 @@ impl Owner {
         format!("{}\r\n{}", self.id, self.ifname)
     }
 
-    /// True if `holder` is this attachment's current-format reservation.
+    /// The key naming this attachment in the owner index.
+    pub fn key(&self) -> OwnerKey {
+        OwnerKey::of(self.content().as_bytes())
+    }
+
+    /// True if `holder` is this attachment's current-format reservation. An
+    /// [`Holder::Indexed`] one never is: a scan reads every indexed reservation whose key is
+    /// that of the attachment it was made for.
     pub fn holds(&self, holder: &Holder) -> bool {
-        matches!(holder, Holder::Text(t) if *t == self.content().trim())
+        match holder {
+            Holder::Text(t) => *t == self.content().trim(),
+            Holder::Indexed(key) => {
+                debug_assert!(*key != self.key(), "scanned for another attachment");
+                false
+            }
+            Holder::Corrupt | Holder::Foreign => false,
+        }
     }
 
     /// True if `holder` is a legacy (ID-only) reservation of this container.
@@ -60,6 +74,26 @@ pub enum Holder {
     /// Not a regular file, or too large to be a reservation: someone else's; never read
     /// through, never removed, and its address counts as taken.
     Foreign,
+    /// One of our reservations of the current boot, vouched for by the owner index and not
+    /// read: complete, not stale, held by the attachment with this key.
+    Indexed(OwnerKey),
+}
+
+/// A 64-bit FNV-1a hash of an attachment's reservation content, naming it in the owner index.
+/// FNV because the value is part of file names that other runs and versions recompute: it must
+/// not change with the compiler (std's hasher may). Equal keys are only a hint; a reservation
+/// whose key matches is read before anything is decided about it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct OwnerKey(pub u64);
+
+impl OwnerKey {
+    /// The key of reservation content `bytes`.
+    pub fn of(bytes: &[u8]) -> OwnerKey {
+        let hash = bytes.iter().fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+            (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+        });
+        OwnerKey(hash)
+    }
 }
 
 impl Holder {
@@ -94,6 +128,22 @@ mod tests {
         assert!(!o.holds(&Holder::parse(b"dummy")));
         assert!(o.holds_legacy(&Holder::parse(b"dummy\n")));
         assert!(!o.holds_legacy(&Holder::parse(b"dummy\r\neth0")));
+    }
+
+    #[test]
+    fn owner_keys_are_stable_fnv1a() {
+        // Published FNV-1a 64 test vectors: the key must never change between versions.
+        assert_eq!(OwnerKey::of(b""), OwnerKey(0xcbf2_9ce4_8422_2325));
+        assert_eq!(OwnerKey::of(b"a"), OwnerKey(0xaf63_dc4c_8601_ec8c));
+        assert_eq!(OwnerKey::of(b"foobar"), OwnerKey(0x8594_4171_f739_67e8));
+        assert_eq!(
+            Owner::new("dummy", "eth0").key(),
+            OwnerKey::of(b"dummy\r\neth0")
+        );
+        assert_ne!(
+            Owner::new("dummy", "eth0").key(),
+            Owner::new("dummy", "eth1").key()
+        );
     }
 
     #[test]

@@ -84,6 +84,8 @@ pub struct Listed {
     pub name: String,
     /// Its type as listed.
     pub kind: Kind,
+    /// Its inode number as listed (`d_ino`).
+    pub ino: u64,
 }
 
 /// The entries of the directory (without `.` and `..`), skipping names that are not UTF-8
@@ -114,6 +116,7 @@ pub fn list(dir: &OwnedFd, path: &Path) -> Result<Vec<Listed>, Error> {
         listed.push(Listed {
             name: name.to_owned(),
             kind,
+            ino: entry.ino(),
         });
     }
     Ok(listed)
@@ -227,9 +230,80 @@ where
 
 /// `link(2)` inside the directory; the new name must not exist (EEXIST otherwise).
 pub fn link(dir: &OwnedFd, from: &str, to: &str) -> nix::Result<()> {
+    link_into(dir, from, dir, to)
+}
+
+/// `link(2)` from one directory into another (same filesystem, EXDEV otherwise).
+pub fn link_into(from_dir: &OwnedFd, from: &str, to_dir: &OwnedFd, to: &str) -> nix::Result<()> {
     // No AT_SYMLINK_FOLLOW: a symlink source would be linked as the symlink itself, never its
     // target (and our sources are files we just created).
-    nix::unistd::linkat(dir, from, dir, to, AtFlags::empty())
+    nix::unistd::linkat(from_dir, from, to_dir, to, AtFlags::empty())
+}
+
+/// Opens directory `name` inside `parent`, creating it (0700) if absent; never a symlink.
+pub fn open_or_create_dir(parent: &OwnedFd, name: &str) -> nix::Result<OwnedFd> {
+    let open = || {
+        openat(
+            parent,
+            name,
+            OFlag::O_RDONLY | OFlag::O_DIRECTORY,
+            Mode::empty(),
+        )
+    };
+    match open() {
+        Err(Errno::ENOENT) => match mkdirat(parent, name, Mode::from_bits_truncate(0o700)) {
+            Ok(()) | Err(Errno::EEXIST) => open(),
+            Err(e) => Err(e),
+        },
+        other => other,
+    }
+}
+
+/// Removes directory `name` inside `parent` with the files in it (one level: the index's
+/// directories hold nothing else), or `name` itself if it is not a directory.
+pub fn remove_flat_dir(parent: &OwnedFd, name: &str, path: &Path) -> Result<(), Error> {
+    let what = || format!("remove {:?}", path.join(name));
+    let dir = match openat(
+        parent,
+        name,
+        OFlag::O_RDONLY | OFlag::O_DIRECTORY,
+        Mode::empty(),
+    ) {
+        Ok(dir) => dir,
+        Err(Errno::ENOENT) => return Ok(()),
+        Err(Errno::ELOOP | Errno::ENOTDIR) => {
+            return unlink(parent, name).map_err(|e| Error::errno(what(), e));
+        }
+        Err(e) => return Err(Error::errno(what(), e)),
+    };
+    for entry in list(&dir, &path.join(name))? {
+        match unlink(&dir, &entry.name) {
+            Ok(()) | Err(Errno::ENOENT) => {}
+            Err(e) => return Err(Error::errno(what(), e)),
+        }
+    }
+    match nix::unistd::unlinkat(parent, name, UnlinkatFlags::RemoveDir) {
+        Ok(()) | Err(Errno::ENOENT) => Ok(()),
+        Err(e) => Err(Error::errno(what(), e)),
+    }
+}
+
+/// True if `a` and `b` are on one filesystem whose listed inode numbers identify a file for as
+/// long as it has a name: ext4, xfs and btrfs (never reused while in use, and the same number
+/// in every directory). Not tmpfs (32-bit inode numbers can wrap), overlayfs (`d_ino` of a
+/// lower layer is another filesystem's), FUSE or network filesystems (numbers are the
+/// server's word).
+pub fn same_trusted_fs(a: &OwnedFd, b: &OwnedFd) -> bool {
+    use nix::sys::statfs::{BTRFS_SUPER_MAGIC, EXT4_SUPER_MAGIC, XFS_SUPER_MAGIC, fstatfs};
+    let trusted = fstatfs(b).is_ok_and(|fs| {
+        [EXT4_SUPER_MAGIC, XFS_SUPER_MAGIC, BTRFS_SUPER_MAGIC].contains(&fs.filesystem_type())
+    });
+    // btrfs subvolumes and bind mounts of other filesystems show as another device.
+    let same = match (nix::sys::stat::fstat(a), nix::sys::stat::fstat(b)) {
+        (Ok(x), Ok(y)) => x.st_dev == y.st_dev,
+        _ => false,
+    };
+    trusted && same
 }
 
 /// `rename(2)` inside the directory, replacing `to` (even a symlink, which is not followed).

@@ -9,6 +9,10 @@
 //! - `.host-local.tmp.*`: our temporary files; they exist only while a writer holds the lock,
 //!   so any found by a lock holder were left by a killed process and are removed.
 //!
+//! Beside it, `<dataDir>/.host-local-index/<network>@<boot id>/` holds our owner index: a hard
+//! link per reservation we made in this boot, named for its owner, so that an ADD need not read
+//! every file to find the attachment's own (see `index`, and `scan` for how it is used).
+//!
 //! Crash safety against a killed process (SIGKILL, OOM kill, at any instant): a reservation is
 //! written to a temporary file (content, boot stamp) and published with `link(2)` under its
 //! address name. `link` fails with EEXIST exactly like the reference's `O_EXCL` create, but the
@@ -25,7 +29,7 @@
 //! - no name, or our temporary name: nothing to do, or a leftover that repair removes;
 //! - the name with its data not written back: empty (ext4, xfs and btrfs extend the size on
 //!   disk only once the data is written), NUL-filled, or stale bytes (ext4 `data=writeback`):
-//!   reclaimed, as [`Holder::Corrupt`] whatever its stamp, as anything else by its stamp;
+//!   reclaimed, as [`entry::Holder::Corrupt`] whatever its stamp, as anything else by its stamp;
 //! - the name with complete content: reclaimed by its stamp.
 //!
 //! The journal replays metadata in order and the stamp is set before the link, so the name is
@@ -37,8 +41,9 @@
 //!
 //! Repair, run by every lock holder that scans (ADD, DEL, GC) before it decides anything:
 //! remove leftover temporary files, reservations that are empty or garbled (the reference's
-//! create-then-write can leave those when killed), and reservations stamped with another boot
-//! (see `boot`). Reservations without a stamp and of the current boot are never touched here.
+//! create-then-write can leave those when killed), reservations stamped with another boot
+//! (see `boot`), index entries that vouch for nothing and the index of earlier boots.
+//! Reservations without a stamp and of the current boot are never touched here.
 //!
 //! Safety: the network directory is created 0700 and opened with `O_NOFOLLOW`; every file is
 //! reached relative to that directory descriptor with `O_NOFOLLOW`, so a symlink planted in the
@@ -49,8 +54,10 @@
 
 pub mod entry;
 mod fsops;
+mod index;
+mod scan;
 
-use std::collections::HashSet;
+use std::cell::OnceCell;
 use std::net::IpAddr;
 use std::os::fd::OwnedFd;
 use std::path::{Path, PathBuf};
@@ -63,7 +70,9 @@ use nix::sys::stat::Mode;
 use crate::addr;
 use crate::boot::{self, BootId};
 use crate::error::Error;
-use entry::{Holder, Owner};
+use entry::Owner;
+use index::Index;
+pub use scan::{Interest, Repaired, Reservation, Scan};
 
 /// The reference's default `dataDir`.
 pub const DEFAULT_DATA_DIR: &str = "/var/lib/cni/networks";
@@ -81,6 +90,10 @@ const TEMP_PREFIX: &str = ".host-local.tmp.";
 pub struct Store {
     dir: OwnedFd,
     path: PathBuf,
+    /// The data directory, where the owner index lives.
+    data: OwnedFd,
+    data_path: PathBuf,
+    network: String,
 }
 
 impl Store {
@@ -98,7 +111,13 @@ impl Store {
         let path = data_dir.join(network);
         let parent = fsops::create_data_dir(data_dir)?;
         let dir = fsops::open_network_dir(&parent, network, &path)?;
-        Ok(Store { dir, path })
+        Ok(Store {
+            dir,
+            path,
+            data: parent,
+            data_path: data_dir.to_owned(),
+            network: network.to_owned(),
+        })
     }
 
     /// The directory's path, for messages.
@@ -120,157 +139,25 @@ impl Store {
             Flock::lock(fd, FlockArg::LockExclusive).map_err(|(_, e)| Error::errno(what(), e))?;
         Ok(Locked {
             store: self,
+            index: OnceCell::new(),
             _guard: guard,
         })
     }
-}
-
-/// One address-named file found in the store.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Reservation {
-    /// The address (the file's name).
-    pub ip: IpAddr,
-    /// Whose it is.
-    pub holder: Holder,
-    /// Its stamp names another boot than the one the scan was given.
-    pub other_boot: bool,
-}
-
-impl Reservation {
-    /// True if the repair rule reclaims it: garbled content, or made in another boot.
-    pub fn is_stale(&self) -> bool {
-        self.holder == Holder::Corrupt || self.other_boot
-    }
-}
-
-/// What a scan of the store found.
-#[derive(Debug, Default)]
-pub struct Scan {
-    /// The address-named files.
-    pub reservations: Vec<Reservation>,
-    /// Our temporary files (leftovers, since the scanner holds the lock).
-    temps: Vec<String>,
-}
-
-impl Scan {
-    /// The addresses some file blocks, for constant-time lookups during a walk.
-    pub fn taken(&self) -> HashSet<IpAddr> {
-        self.reservations.iter().map(|r| r.ip).collect()
-    }
-
-    /// The addresses `owner` holds: its current-format and its legacy ID-only reservations
-    /// (the reference's `GetByID` matches both).
-    pub fn held_by(&self, owner: &Owner) -> Vec<IpAddr> {
-        self.reservations
-            .iter()
-            .filter(|r| owner.holds(&r.holder) || owner.holds_legacy(&r.holder))
-            .map(|r| r.ip)
-            .collect()
-    }
-
-    /// The reservations DEL releases for `owner`: its current-format ones, or if there are
-    /// none, its legacy ID-only ones (the reference's `ReleaseByID`).
-    pub fn releasable_by(&self, owner: &Owner) -> Vec<IpAddr> {
-        let current: Vec<IpAddr> = self
-            .reservations
-            .iter()
-            .filter(|r| owner.holds(&r.holder))
-            .map(|r| r.ip)
-            .collect();
-        if !current.is_empty() {
-            return current;
-        }
-        self.reservations
-            .iter()
-            .filter(|r| owner.holds_legacy(&r.holder))
-            .map(|r| r.ip)
-            .collect()
-    }
-}
-
-/// The outcome of [`Locked::repair`].
-#[derive(Debug)]
-pub struct Repaired {
-    /// The scan without what was removed.
-    pub scan: Scan,
-    /// Addresses whose stale reservations were removed.
-    pub reclaimed: Vec<IpAddr>,
-    /// Removals that failed.
-    pub errors: Vec<Error>,
 }
 
 /// The store with its lock held; dropping it releases the lock.
 #[derive(Debug)]
 pub struct Locked<'a> {
     store: &'a Store,
+    /// The owner index of the current boot, opened on first use (`None`: not usable).
+    index: OnceCell<Option<Index>>,
     _guard: Flock<OwnedFd>,
 }
 
 impl Locked<'_> {
-    /// Lists the store: every address-named entry with its holder, and our leftover temporary
-    /// files. `lock`, the cursors and unknown names are not listed. Stamps are compared with
-    /// `boot` (the current boot; `None` when the caller judges no staleness, or the boot is
-    /// unknown, and then no stamp is read).
-    pub fn scan(&self, boot: Option<&BootId>) -> Result<Scan, Error> {
-        let mut scan = Scan::default();
-        for listed in fsops::list(&self.store.dir, &self.store.path)? {
-            let name = listed.name;
-            if name.starts_with(TEMP_PREFIX) {
-                scan.temps.push(name);
-                continue;
-            }
-            let Some(ip) = addr::parse_ip(&name).filter(|ip| ip.to_string() == name) else {
-                continue;
-            };
-            let what = || format!("read reservation {:?}", self.store.path.join(&name));
-            match fsops::read_reservation(&self.store.dir, &name, listed.kind, boot)
-                .map_err(|e| Error::io(what(), e))?
-            {
-                Some((holder, other_boot)) => scan.reservations.push(Reservation {
-                    ip,
-                    holder,
-                    other_boot,
-                }),
-                None => continue, // removed since listed: not a reservation any more
-            }
-        }
-        Ok(scan)
-    }
-
-    /// Removes what crashes and reboots left (see the module docs). Never fails: an entry
-    /// that cannot be removed stays in the scan (its address stays taken) and the error is
-    /// reported in [`Repaired::errors`] for the verbs that report such things (GC).
-    pub fn repair(&self, scan: Scan) -> Repaired {
-        let mut errors = Vec::new();
-        for temp in &scan.temps {
-            if let Err(e) = self.unlink(temp) {
-                errors.push(e);
-            }
-        }
-        let mut kept = Vec::with_capacity(scan.reservations.len());
-        let mut reclaimed = Vec::new();
-        for r in scan.reservations {
-            if !r.is_stale() {
-                kept.push(r);
-            } else if let Err(e) = self.release(r.ip) {
-                errors.push(e);
-                kept.push(r);
-            } else {
-                reclaimed.push(r.ip);
-            }
-        }
-        Repaired {
-            scan: Scan {
-                reservations: kept,
-                temps: Vec::new(),
-            },
-            reclaimed,
-            errors,
-        }
-    }
-
     /// Claims `ip` for `owner`; false if the address is already taken. The reservation appears
-    /// atomically and complete (content, stamp), or not at all.
+    /// atomically and complete (content, stamp), or not at all. With `boot` known it is also
+    /// entered in the owner index, before it is published (see `index`).
     pub fn reserve(&self, ip: IpAddr, owner: &Owner, boot: Option<&BootId>) -> Result<bool, Error> {
         let name = ip.to_string();
         // No fsync: durability across a machine crash is not wanted (see the module docs).
@@ -280,10 +167,18 @@ impl Locked<'_> {
             }
             Ok(())
         })?;
+        // An entry that fails to be made only costs the next scans a read of this file.
+        let indexed = boot
+            .and_then(|b| self.index(b))
+            .is_some_and(|ix| ix.add(&self.store.dir, &temp, ip, owner.key()).is_ok());
         let linked = fsops::link(&self.store.dir, &temp, &name);
         // The temp name goes in every case; a failure here leaves a leftover that the next
         // lock holder removes, so it does not undo a successful publish.
         let _ = self.unlink(&temp);
+        if linked.is_err() && indexed {
+            // Not published: the entry would be an orphan (the next repair removes those too).
+            self.unindex(ip, owner.key());
+        }
         match linked {
             Ok(()) => Ok(true),
             Err(Errno::EEXIST) => Ok(false),
@@ -294,9 +189,37 @@ impl Locked<'_> {
         }
     }
 
-    /// Deletes the reservation of `ip`; already gone is fine.
-    pub fn release(&self, ip: IpAddr) -> Result<(), Error> {
+    /// Deletes a reservation found by a scan, its index entry first (see `index`); already
+    /// gone is fine.
+    pub fn release(&self, r: &Reservation) -> Result<(), Error> {
+        if let Some(key) = r.indexed {
+            self.unindex(r.ip, key);
+        }
+        self.unlink(&r.ip.to_string())
+    }
+
+    /// Deletes the reservation `owner` just made of `ip` (an ADD undoing itself).
+    pub fn unreserve(&self, ip: IpAddr, owner: &Owner) -> Result<(), Error> {
+        self.unindex(ip, owner.key());
         self.unlink(&ip.to_string())
+    }
+
+    /// The owner index of `boot`, opened (or created) on first use.
+    fn index(&self, boot: &BootId) -> Option<&Index> {
+        self.index
+            .get_or_init(|| {
+                let s = self.store;
+                Index::open(&s.data, &s.data_path, &s.network, &s.dir, boot)
+            })
+            .as_ref()
+    }
+
+    /// Removes an index entry if the index is open. A failure leaves an orphan, which never
+    /// vouches for anything and which the next repair retries.
+    fn unindex(&self, ip: IpAddr, key: entry::OwnerKey) {
+        if let Some(Some(ix)) = self.index.get() {
+            let _ = ix.remove(ip, key);
+        }
     }
 
     /// The round-robin cursor of range set `index`, if present and an address.

@@ -288,3 +288,40 @@ pub fn this_boot() -> String {
         .trim()
         .to_owned()
 }
+
+/// The owner-index directory of network `net` for boot `boot` (see `store::index`).
+pub fn index_dir(data: &DataDir, net: &str, boot: &str) -> PathBuf {
+    data.path()
+        .join(".host-local-index")
+        .join(format!("{net}@{boot}"))
+}
+
+/// True if the data directory's filesystem is one our owner index runs on (ext4, xfs, btrfs);
+/// tests of the index itself say so and pass vacuously elsewhere.
+pub fn index_supported(data: &DataDir) -> bool {
+    use nix::sys::statfs::{BTRFS_SUPER_MAGIC, EXT4_SUPER_MAGIC, XFS_SUPER_MAGIC, statfs};
+    let fs = statfs(data.path()).expect("statfs").filesystem_type();
+    let ok = [EXT4_SUPER_MAGIC, XFS_SUPER_MAGIC, BTRFS_SUPER_MAGIC].contains(&fs);
+    if !ok {
+        eprintln!("owner index not used on this filesystem ({fs:?}): index checks skipped");
+    }
+    ok
+}
+
+/// Makes our reservation `ip` of network `net` look as a reboot leaves it: stamped with
+/// another boot, and its owner-index entry in that boot's index directory, not this boot's.
+pub fn made_in_earlier_boot(data: &DataDir, net: &str, ip: &str) {
+    set_boot_stamp(&data.net(net).join(ip), OTHER_BOOT);
+    let old = index_dir(data, net, OTHER_BOOT);
+    let current = index_dir(data, net, &this_boot());
+    let Ok(entries) = std::fs::read_dir(&current) else {
+        return; // no index here
+    };
+    std::fs::create_dir_all(&old).expect("old index dir");
+    for entry in entries {
+        let name = entry.expect("index entry").file_name();
+        if name.to_string_lossy().starts_with(&format!("{ip}_")) {
+            std::fs::rename(current.join(&name), old.join(&name)).expect("move entry");
+        }
+    }
+}
