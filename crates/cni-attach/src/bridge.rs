@@ -80,15 +80,18 @@ pub fn ensure_bridge(node: &NsConn, want: &BridgeDevice) -> Result<Link> {
         }
     }
     let link = bridge_by_name(node, want.name)?;
+    let mut changed = false;
     if want.promisc && !link.promisc {
         node.handle
             .link_set_promisc(link.index, true)
             .context(|| format!("could not set promiscuous mode on {:?}", want.name))?;
+        changed = true;
     }
     if let Some(mac) = want.mac.filter(|m| link.mac != Some(*m)) {
         node.handle
             .link_set_address(link.index, mac)
             .context(|| format!("could not set {:?}'s mac to {mac}", want.name))?;
+        changed = true;
     }
     // Best effort, as in the reference: a node without IPv6 has no such keys.
     let mut sysctls = vec![("accept_ra", "0")];
@@ -99,6 +102,11 @@ pub fn ensure_bridge(node: &NsConn, want: &BridgeDevice) -> Result<Link> {
         if let Ok(key) = SysctlKey::ipv6_conf(want.name, leaf) {
             let _ = node.netns.sysctl_write(&key, value);
         }
+    }
+    // Every ADD after the first finds the bridge as wanted: no change to make, nothing new
+    // to read back.
+    if link.admin_up && !changed {
+        return Ok(link);
     }
     node.handle
         .link_set_up(link.index)
@@ -197,6 +205,11 @@ pub struct PortFlags {
 }
 
 /// Enslaves `port` to `bridge` and writes `flags`.
+///
+/// A link that was nobody's port (`port.master` is `None`) becomes a new port, and the kernel
+/// starts every new port with hairpin and isolation off (`new_nbp`); then only flags that are
+/// on are written. The write is a whole `RTM_NEWLINK` with a `NETDEV_CHANGE` to every
+/// listener (issue 8); a port that had a master before always gets both flags written.
 pub fn attach_port(node: &NsConn, bridge: &Link, port: &Link, flags: PortFlags) -> Result<()> {
     node.handle
         .link_set_master(port.index, bridge.index)
@@ -206,6 +219,9 @@ pub fn attach_port(node: &NsConn, bridge: &Link, port: &Link, flags: PortFlags) 
                 port.name, bridge.name
             )
         })?;
+    if port.master.is_none() && flags == PortFlags::default() {
+        return Ok(());
+    }
     let settings = BridgePortSettings {
         hairpin: Some(flags.hairpin),
         isolated: Some(flags.isolated),

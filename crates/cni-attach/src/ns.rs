@@ -20,7 +20,8 @@ impl NsConn {
     /// The calling thread's namespace: for a plugin, the node's.
     pub fn current() -> Result<NsConn> {
         let netns = Netns::current().context(|| "open the node network namespace".into())?;
-        let handle = Handle::current().context(|| "open a netlink socket".into())?;
+        // In place: the namespace is the calling thread's (`Netns::run`).
+        let handle = netns.handle().context(|| "open a netlink socket".into())?;
         Ok(NsConn { netns, handle })
     }
 

@@ -160,6 +160,55 @@ fn ipv6_pods_behind_ports_without_ipv6_reach_the_gateway_and_each_other() {
     assert!(ping(&pods[1], "fd00:8::a"), "pod b to pod a");
 }
 
+/// A new port starts with hairpin and isolation off, so only flags that are on are written to
+/// it; a port attached again always gets both written, so it cannot keep an old flag.
+#[test]
+fn port_flags_are_what_was_asked_for_new_and_reattached_ports() {
+    let (world, node, pod) = world("attach-port-flags");
+    world.veth((&node, "vp0"), (&pod, "eth0")).unwrap();
+    let flags = |port: &str| {
+        let raw = node.link(port).unwrap().expect("port").raw;
+        let info = &raw["linkinfo"]["info_slave_data"];
+        (info["hairpin"].as_bool(), info["isolated"].as_bool())
+    };
+    let attach = |flags: PortFlags| {
+        node.run_on_thread(|| {
+            let here = NsConn::current().unwrap();
+            let bridge = ensure_bridge(&here, &BridgeDevice::named("brf")).unwrap();
+            let port = here.handle.link_get("vp0").unwrap().unwrap();
+            attach_port(&here, &bridge, &port, flags).unwrap();
+        })
+        .unwrap();
+    };
+    attach(PortFlags {
+        hairpin: true,
+        isolated: false,
+    });
+    assert_eq!(flags("vp0"), (Some(true), Some(false)));
+    attach(PortFlags::default());
+    assert_eq!(flags("vp0"), (Some(false), Some(false)), "reattached");
+    attach(PortFlags {
+        hairpin: false,
+        isolated: true,
+    });
+    assert_eq!(flags("vp0"), (Some(false), Some(true)));
+    // A new port with nothing on: the kernel's defaults, which are off.
+    world.veth((&node, "vp1"), (&pod, "eth1")).unwrap();
+    node.run_on_thread(|| {
+        let here = NsConn::current().unwrap();
+        let bridge = ensure_bridge(&here, &BridgeDevice::named("brf")).unwrap();
+        let port = here.handle.link_get("vp1").unwrap().unwrap();
+        assert!(port.master.is_none());
+        attach_port(&here, &bridge, &port, PortFlags::default()).unwrap();
+    })
+    .unwrap();
+    assert_eq!(
+        node.link("vp1").unwrap().unwrap().master.as_deref(),
+        Some("brf")
+    );
+    assert_eq!(flags("vp1"), (Some(false), Some(false)));
+}
+
 #[test]
 fn pod_interface_gets_sysctls_addresses_then_up_then_routes() {
     let (world, node, pod) = world("attach-pod");
