@@ -91,6 +91,20 @@ pub fn parse_ip(text: &str) -> Option<IpAddr> {
     text.parse::<IpAddr>().ok().map(canonical)
 }
 
+/// Parses a store file name: an address written exactly as we and the reference write one
+/// (Display, which is Go's `String()` after folding). Checked without allocating: a scan
+/// does this for every name in the store.
+pub fn parse_ip_name(name: &str) -> Option<IpAddr> {
+    use std::io::Write;
+    let ip = parse_ip(name)?;
+    // The longest text is 45 bytes (IPv6 with an embedded IPv4 tail).
+    let mut buf = [0u8; 48];
+    let mut rest = &mut buf[..];
+    write!(rest, "{ip}").ok()?;
+    let len = 48 - rest.len();
+    (buf.get(..len) == Some(name.as_bytes())).then_some(ip)
+}
+
 /// A CIDR as written: the address part is kept as given (Go's `types.IPNet` keeps it too), so
 /// the range rules can report "host bits set" instead of silently masking.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -191,6 +205,31 @@ impl fmt::Display for Subnet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn store_names_are_addresses_as_written() {
+        for name in [
+            "10.1.2.2",
+            "2001:db8::1",
+            "fd00::1:2",
+            "ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff",
+        ] {
+            assert_eq!(
+                parse_ip_name(name).map(|ip| ip.to_string()),
+                Some(name.into())
+            );
+        }
+        for name in [
+            "2001:DB8::1",
+            "2001:db8:0::1",
+            "::ffff:10.1.2.2",
+            "10.1.2.2 ",
+            "lock",
+            "",
+        ] {
+            assert_eq!(parse_ip_name(name), None, "{name}");
+        }
+    }
 
     #[test]
     fn mapped_addresses_fold_to_ipv4() {

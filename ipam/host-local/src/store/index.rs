@@ -69,6 +69,11 @@ impl Index {
         store: &OwnedFd,
         boot: &BootId,
     ) -> Option<Index> {
+        // cni-spec refuses such network names; were one to get here, its prefix could match
+        // another network's directories.
+        if network.contains('@') {
+            return None;
+        }
         let root = fsops::open_or_create_dir(data, ROOT).ok()?;
         let prefix = format!("{network}@");
         let name = format!("{prefix}{}", boot.as_str());
@@ -89,8 +94,12 @@ impl Index {
     /// The entries, by address. An entry whose name is not `<ip>_<key>` is listed as an
     /// orphan straight away.
     pub fn entries(&self) -> Result<Entries, Error> {
-        let mut entries = Entries::default();
-        for listed in fsops::list(&self.dir, &self.path)? {
+        let listed = fsops::list(&self.dir, &self.path)?;
+        let mut entries = Entries {
+            by_ip: HashMap::with_capacity(listed.len()),
+            orphans: Vec::new(),
+        };
+        for listed in listed {
             match parse_name(&listed.name) {
                 Some((ip, key)) if listed.kind != Kind::Other => {
                     entries.by_ip.entry(ip).or_default().push(Entry {
@@ -168,6 +177,9 @@ impl Entries {
     /// The key of the entry that vouches for reservation `ip` listed with inode `ino`, if
     /// one does; that entry is no orphan.
     pub fn vouch(&mut self, ip: IpAddr, ino: u64) -> Option<OwnerKey> {
+        if ino == 0 {
+            return None; // no number listed: nothing to compare
+        }
         let list = self.by_ip.get_mut(&ip)?;
         let at = list.iter().position(|e| e.ino == ino)?;
         Some(list.swap_remove(at).key)
@@ -187,7 +199,9 @@ fn entry_name(ip: IpAddr, key: OwnerKey) -> String {
 
 fn parse_name(name: &str) -> Option<(IpAddr, OwnerKey)> {
     let (ip_text, key_text) = name.rsplit_once('_')?;
-    let ip = addr::parse_ip(ip_text).filter(|ip| ip.to_string() == ip_text)?;
+    // Any spelling of the address will do: an entry vouches for the store name of the same
+    // address value, and is removed by its own listed name.
+    let ip = addr::parse_ip(ip_text)?;
     if key_text.len() != 16 {
         return None;
     }

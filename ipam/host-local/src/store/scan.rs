@@ -30,11 +30,29 @@ pub enum Interest<'a> {
 }
 
 impl Interest<'_> {
+    /// Which indexed reservations must be read (the owner's key computed once per scan).
+    fn reads(&self) -> Reads {
+        match self {
+            Interest::Everyone => Reads::All,
+            Interest::Owner(owner) => Reads::Key(owner.key()),
+            Interest::Nobody => Reads::None,
+        }
+    }
+}
+
+/// [`Interest`] reduced to what the scan loop asks of it.
+enum Reads {
+    All,
+    Key(OwnerKey),
+    None,
+}
+
+impl Reads {
     fn reads(&self, key: OwnerKey) -> bool {
         match self {
-            Interest::Everyone => true,
-            Interest::Owner(owner) => owner.key() == key,
-            Interest::Nobody => false,
+            Reads::All => true,
+            Reads::Key(wanted) => *wanted == key,
+            Reads::None => false,
         }
     }
 }
@@ -126,6 +144,7 @@ impl Locked<'_> {
             .and_then(|b| self.index(b))
             .and_then(|ix| ix.entries().ok())
             .unwrap_or_default();
+        let reads = interest.reads();
         let mut scan = Scan::default();
         for listed in fsops::list(&self.store.dir, &self.store.path)? {
             if listed.name.starts_with(TEMP_PREFIX) {
@@ -133,14 +152,14 @@ impl Locked<'_> {
                 continue;
             }
             let name = &listed.name;
-            let Some(ip) = addr::parse_ip(name).filter(|ip| ip.to_string() == *name) else {
+            let Some(ip) = addr::parse_ip_name(name) else {
                 continue;
             };
             let vouched = match listed.kind {
                 Kind::Regular => entries.vouch(ip, listed.ino),
                 Kind::Other | Kind::Unknown => None,
             };
-            if let Some(key) = vouched.filter(|key| !interest.reads(*key)) {
+            if let Some(key) = vouched.filter(|key| !reads.reads(*key)) {
                 scan.reservations.push(Reservation {
                     ip,
                     holder: Holder::Indexed(key),
