@@ -125,9 +125,10 @@ fn apply_sysctls(pod: &NsConn, ifname: &str, options: PodOptions, has_v6: bool) 
         required.push((key("ipv6", ifname, "keep_addr_on_down"), "1"));
     }
     let outcome = pod.netns.run(|| -> std::result::Result<(), String> {
+        // The interface is new, its keys hold the defaults: written without a read first.
         for (k, value) in &optional {
             if let Ok(k) = k {
-                let _ = sysctl::write(k, value);
+                let _ = sysctl::set(k, value);
             }
         }
         for (k, value) in &required {

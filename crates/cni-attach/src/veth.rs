@@ -64,7 +64,7 @@ pub fn create_veth(node: &NsConn, pod: &NsConn, req: &VethRequest) -> Result<Vet
         guard_index = Some(pod_link.index);
         // Best effort: a node without IPv6 has no such key, and nothing to turn off.
         if let Ok(key) = SysctlKey::ipv6_conf(&host_name, "disable_ipv6") {
-            let _ = node.netns.sysctl_write(&key, "1");
+            let _ = node.netns.sysctl_set(&key, "1");
         }
         node.handle
             .link_set_up(host_name.as_str())

@@ -7,7 +7,7 @@
 //! pod" would change the whole node.
 
 use std::fs;
-use std::io;
+use std::io::{self, Write};
 
 use crate::error::{Error, Result};
 use crate::netns::Netns;
@@ -89,7 +89,24 @@ pub fn write(key: &SysctlKey, value: &str) -> io::Result<bool> {
     Ok(true)
 }
 
+/// Writes a key in the calling thread's namespace without reading it first. For keys of an
+/// interface the caller just created, which hold the kernel's default: one `/proc/sys` open
+/// instead of two (issue 8). Writing a value a key already holds is harmless but, for some
+/// keys, not free, so keys that may already be set go through [`write`].
+pub fn set(key: &SysctlKey, value: &str) -> io::Result<()> {
+    fs::OpenOptions::new()
+        .write(true)
+        .open(key.file())?
+        .write_all(value.as_bytes())
+}
+
 impl Netns {
+    /// Writes a key inside this namespace without reading it first (see [`set`]).
+    pub fn sysctl_set(&self, key: &SysctlKey, value: &str) -> Result<()> {
+        self.run(|| set(key, value))?
+            .map_err(|source| self.sysctl_error("write", key, source))
+    }
+
     /// Reads a key inside this namespace.
     pub fn sysctl_read(&self, key: &SysctlKey) -> Result<String> {
         self.run(|| read(key))?

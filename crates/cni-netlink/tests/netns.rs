@@ -153,6 +153,17 @@ fn sysctl_writes_land_in_the_namespace_only() {
         root_before
     );
 
+    // Set without a read: lands in the namespace too, also when it changes nothing.
+    let other = if wanted == "1" { "0" } else { "1" };
+    netns.sysctl_set(&key, other).expect("set");
+    assert_eq!(ns[0].sysctl("net.ipv4.ip_forward").expect("oracle"), other);
+    netns.sysctl_set(&key, other).expect("set again");
+    assert_eq!(ns[0].sysctl("net.ipv4.ip_forward").expect("oracle"), other);
+    assert_eq!(
+        cni_netlink::sysctl::read(&key).expect("read root"),
+        root_before
+    );
+
     // Per-interface keys, and a key for a missing interface keeps its errno.
     let lo = SysctlKey::ipv4_conf("lo", "arp_notify").expect("key");
     netns.sysctl_write_all(&[(lo, "1")]).expect("write all");
@@ -164,5 +175,7 @@ fn sysctl_writes_land_in_the_namespace_only() {
     let err = netns
         .sysctl_write(&gone, "0")
         .expect_err("no such interface");
+    assert!(err.is_not_found(), "{err}");
+    let err = netns.sysctl_set(&gone, "0").expect_err("no such interface");
     assert!(err.is_not_found(), "{err}");
 }
