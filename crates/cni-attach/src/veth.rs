@@ -12,9 +12,9 @@
 //! address, DAD and MLD reports the bridge floods to every other port, and `fe80::/64` and
 //! `ff00::/8` routes of its own, which every later link change on the node walks in full
 //! (`rt6_sync_down_dev`, `rt6_sync_up`). Measured on a node with 1000 such ports, one ADD was
-//! 22% faster without them (see [`create_veth`]). The kernel refuses `IFLA_AF_SPEC` in a create
-//! request (`EAFNOSUPPORT`, 6.18), so it is the `disable_ipv6` sysctl, written while the link
-//! is down.
+//! 8-22% faster without them, the more so the busier the node (see [`create_veth`]). The kernel
+//! refuses `IFLA_AF_SPEC` in a create request (`EAFNOSUPPORT`, 6.18), so it is the
+//! `disable_ipv6` sysctl, written while the link is down.
 //!
 //! Also here: [`LinkGuard`], which deletes a half-made link when a later ADD step fails.
 //! Not here: what the host end is attached to (a bridge port: [`crate::bridge`]).
@@ -55,7 +55,8 @@ pub struct VethPair {
 /// is [`Error::InterfaceExists`]. On failure nothing is left behind.
 ///
 /// A bridge ADD measured with and without the node end's IPv6, interleaved, medians of 28, on
-/// a node whose 1000 other ports had theirs: 25.1 and 19.6 ms wall, 11.4 and 10.1 ms CPU.
+/// a node whose 1000 other ports had theirs: 25.1 and 19.6 ms wall, 11.4 and 10.1 ms CPU with
+/// compiles running on the other core; 16.4 and 15.1 ms wall, 11.8 and 11.0 ms CPU with less.
 pub fn create_veth(node: &NsConn, pod: &NsConn, req: &VethRequest) -> Result<VethPair> {
     let host_name = create_with_free_name(node, pod, req)?;
     let mut guard_index = None;

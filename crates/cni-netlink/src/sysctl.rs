@@ -1,8 +1,9 @@
 //! Network sysctls (`/proc/sys/net/...`), read and written inside a chosen namespace.
 //!
 //! A `/proc/sys/net` path resolves against the network namespace of the thread that opens it,
-//! so [`Netns::sysctl_write`] runs the write on a short-lived thread inside the namespace
-//! ([`Netns::run`]); the functions without a `Netns` act on the calling thread's namespace.
+//! so [`Netns::sysctl_write`] runs the write inside the namespace with [`Netns::run`] (in place
+//! when the caller already is there, else on a short-lived thread); the functions without a
+//! `Netns` act on the calling thread's namespace.
 //! Only keys under `net/` are accepted: the others are not per-namespace, and writing one "in a
 //! pod" would change the whole node.
 
