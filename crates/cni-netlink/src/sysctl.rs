@@ -93,7 +93,7 @@ pub fn write(key: &SysctlKey, value: &str) -> io::Result<bool> {
 /// Writes a key in the calling thread's namespace without reading it first. For keys of an
 /// interface the caller just created, which hold the kernel's default: one `/proc/sys` open
 /// instead of two (issue 8). Writing a value a key already holds is harmless but, for some
-/// keys, not free, so keys that may already be set go through [`write`].
+/// keys, not free, so keys that may already be set go through [`write()`].
 pub fn set(key: &SysctlKey, value: &str) -> io::Result<()> {
     fs::OpenOptions::new()
         .write(true)
