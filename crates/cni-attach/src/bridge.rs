@@ -13,8 +13,8 @@
 use std::time::{Duration, Instant};
 
 use cni_netlink::{
-    AddrOptions, BridgePortSettings, BridgeSpec, Link, LinkKind, MacAddr, OperState, PortState,
-    SysctlKey,
+    AddrOptions, BridgePortSettings, BridgeSpec, IpFamily, Link, LinkKind, MacAddr, OperState,
+    PortState, SysctlKey,
 };
 use ipnetwork::IpNetwork;
 
@@ -137,15 +137,13 @@ pub fn bridge_by_name(node: &NsConn, name: &str) -> Result<Link> {
 /// The gateway is added `nodad`: it is the subnet's router, and DAD would leave IPv6 pods
 /// unable to reach it for about a second after the first ADD.
 pub fn ensure_gateway_addr(node: &NsConn, link: &Link, gw: IpNetwork, force: bool) -> Result<()> {
-    let present = node
+    // One family's dump: the kernel serves it without the RTNL (see `addr_list_family`).
+    let same_family = node
         .handle
-        .addr_list(Some(link.index))
+        .addr_list_family(Some(link.index), IpFamily::of(&gw.ip()))
         .context(|| format!("could not get list of IP addresses of {:?}", link.name))?;
-    let same_family = present
-        .iter()
-        .filter(|a| a.network.is_ipv4() == gw.is_ipv4());
     let mut conflicts = Vec::new();
-    for a in same_family {
+    for a in &same_family {
         if a.network.ip() == gw.ip() && a.network.prefix() == gw.prefix() {
             return Ok(());
         }

@@ -16,7 +16,7 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
-use cni_netlink::{AddrOptions, Link, OperState, RouteSpec, Scope, SysctlKey, sysctl};
+use cni_netlink::{AddrOptions, IpFamily, Link, OperState, RouteSpec, Scope, SysctlKey, sysctl};
 use cni_spec::CniResult;
 use ipnetwork::IpNetwork;
 
@@ -156,9 +156,11 @@ pub fn settle_dad(pod: &NsConn, link: &Link, timeout: Duration) -> Result<()> {
     let start = Instant::now();
     let mut pause = Duration::from_millis(5);
     loop {
+        // IPv6 only: also the dump the kernel serves without the RTNL, which the pod's own
+        // `addrconf` work holds right after link-up.
         let addrs = pod
             .handle
-            .addr_list(Some(link.index))
+            .addr_list_family(Some(link.index), IpFamily::V6)
             .context(|| format!("list addresses of {:?}", link.name))?;
         let v6: Vec<_> = addrs
             .iter()

@@ -16,7 +16,7 @@ use netlink_packet_route::{AddressFamily, RouteNetlinkMessage};
 use crate::error::Result;
 use crate::handle::Handle;
 use crate::transport::Request;
-use crate::types::Scope;
+use crate::types::{IpFamily, Scope};
 
 /// Options for [`Handle::addr_add`].
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -90,10 +90,15 @@ pub(crate) fn del_request(index: u32, net: IpNetwork) -> Request {
     Request::ack(RouteNetlinkMessage::DelAddress(message(index, net)), 0)
 }
 
-pub(crate) fn list_request(index: Option<u32>) -> Request {
+pub(crate) fn list_request(index: Option<u32>, family: Option<IpFamily>) -> Request {
     let mut msg = AddressMessage::default();
     // With NETLINK_GET_STRICT_CHK the kernel filters the dump by this index itself.
     msg.header.index = index.unwrap_or(0);
+    msg.header.family = match family {
+        None => AddressFamily::Unspec,
+        Some(IpFamily::V4) => AddressFamily::Inet,
+        Some(IpFamily::V6) => AddressFamily::Inet6,
+    };
     Request::dump(RouteNetlinkMessage::GetAddress(msg))
 }
 
@@ -143,11 +148,23 @@ impl Handle {
 
     /// `ip addr show [dev X]`, both families.
     pub fn addr_list(&self, index: Option<u32>) -> Result<Vec<Address>> {
+        self.list(index, None)
+    }
+
+    /// `ip -4|-6 addr show [dev X]`: one family. Not only less to read: the kernel (6.9 and
+    /// later) dumps one family's addresses under RCU, while a dump of both families
+    /// (`AF_UNSPEC`) takes the RTNL, and waits for whoever holds it, such as a pod's IPv6
+    /// `addrconf` work flooding MLD reports through a bridge with 1000 ports (issue 8).
+    pub fn addr_list_family(&self, index: Option<u32>, family: IpFamily) -> Result<Vec<Address>> {
+        self.list(index, Some(family))
+    }
+
+    fn list(&self, index: Option<u32>, family: Option<IpFamily>) -> Result<Vec<Address>> {
         let op = || match index {
             Some(i) => format!("list addresses of link {i}"),
             None => "list addresses".to_string(),
         };
-        let replies = self.exchange(&list_request(index), op)?;
+        let replies = self.exchange(&list_request(index, family), op)?;
         Ok(replies
             .iter()
             .filter_map(|m| match m {
@@ -156,6 +173,7 @@ impl Handle {
             })
             // Kept even though the kernel filters: older kernels ignore the header index.
             .filter(|a| index.is_none_or(|i| a.index == i))
+            .filter(|a| family.is_none_or(|f| IpFamily::of(&a.network.ip()) == f))
             .collect())
     }
 }

@@ -67,6 +67,27 @@ fn addresses_v4_with_broadcast_and_v6_without_dad() {
             .iter()
             .any(|a| a.network.ip() == ip("127.0.0.1"))
     );
+    // One family: exactly that family's part of the full list, per link or for all links.
+    for (family, v4) in [(IpFamily::V4, true), (IpFamily::V6, false)] {
+        let mut want: Vec<_> = ours
+            .iter()
+            .filter(|a| a.network.is_ipv4() == v4)
+            .map(|a| a.network)
+            .collect();
+        let mut got: Vec<_> = pod
+            .addr_list_family(Some(eth0), family)
+            .expect("one family")
+            .iter()
+            .map(|a| a.network)
+            .collect();
+        want.sort();
+        got.sort();
+        assert!(!got.is_empty());
+        assert_eq!(got, want, "{family:?}");
+    }
+    let all_v6 = pod.addr_list_family(None, IpFamily::V6).expect("all v6");
+    assert!(all_v6.iter().all(|a| a.network.is_ipv6()));
+    assert!(all_v6.iter().any(|a| a.network.ip() == ip("::1")));
 
     let err = pod
         .addr_add(eth0, net("10.88.0.5/24"), AddrOptions::default())
