@@ -108,34 +108,32 @@ fn leftover_entries_and_earlier_boots_are_removed() {
         return;
     }
     let c = conf("1.0.0", &data, json!({ "subnet": "10.1.2.0/24" }));
-    Call::new(
-        OURS,
-        "STATUS",
-        "",
-        &conf("1.1.0", &data, json!({ "subnet": "10.1.2.0/24" })),
-    )
-    .ok();
-    let current = index_dir(&data, "net", &this_boot());
+    // What the last boot left: its index, and another network's.
     let old = index_dir(&data, "net", OTHER_BOOT);
     std::fs::create_dir_all(&old).expect("old index");
+    std::fs::write(old.join("10.1.2.3_00000000000000cc"), b"o\r\neth0").expect("write");
+    let other_net = index_dir(&data, "net2", OTHER_BOOT);
+    std::fs::create_dir_all(&other_net).expect("other network");
+    // The first use in this boot (even a STATUS) makes this boot's index and removes the
+    // last boot's; another network's is not this one's to clean.
+    let status = conf("1.1.0", &data, json!({ "subnet": "10.1.2.0/24" }));
+    Call::new(OURS, "STATUS", "", &status).ok();
+    let current = index_dir(&data, "net", &this_boot());
+    assert!(current.is_dir());
+    assert!(!old.exists());
+    assert!(other_net.exists());
+
     // An entry whose reservation was never published (ADD killed between the two links), one
     // that names no address, and one of a reservation of the reference.
     std::fs::write(current.join("10.1.2.7_00000000000000aa"), b"k\r\neth0").expect("write");
     std::fs::write(current.join("junk"), b"").expect("write");
     std::fs::write(data.net("net").join("10.1.2.9"), b"r\r\neth0").expect("write");
     std::fs::write(current.join("10.1.2.9_00000000000000bb"), b"r\r\neth0").expect("write");
-    std::fs::write(old.join("10.1.2.3_00000000000000cc"), b"o\r\neth0").expect("write");
-    // Another network's index is not this one's to clean.
-    let other_net = index_dir(&data, "net2", OTHER_BOOT);
-    std::fs::create_dir_all(&other_net).expect("other network");
-
     let got = result_ips(&Call::new(OURS, "ADD", "a", &c).ok());
     assert_eq!(got, ["10.1.2.2"]);
     let left: Vec<String> = entries(&data).into_keys().collect();
     assert_eq!(left.len(), 1, "{left:?}");
     assert!(left[0].starts_with("10.1.2.2_"), "{left:?}");
-    assert!(!old.exists());
-    assert!(other_net.exists());
     // The reference's reservation is still read as its: r may not allocate twice.
     let (_, msg) = Call::new(OURS, "ADD", "r", &c).err();
     assert!(msg.contains("duplicate allocation is not allowed"), "{msg}");

@@ -241,7 +241,8 @@ pub fn link_into(from_dir: &OwnedFd, from: &str, to_dir: &OwnedFd, to: &str) -> 
 }
 
 /// Opens directory `name` inside `parent`, creating it (0700) if absent; never a symlink.
-pub fn open_or_create_dir(parent: &OwnedFd, name: &str) -> nix::Result<OwnedFd> {
+/// Also says whether this call created it.
+pub fn open_or_create_dir(parent: &OwnedFd, name: &str) -> nix::Result<(OwnedFd, bool)> {
     let open = || {
         openat(
             parent,
@@ -252,10 +253,11 @@ pub fn open_or_create_dir(parent: &OwnedFd, name: &str) -> nix::Result<OwnedFd> 
     };
     match open() {
         Err(Errno::ENOENT) => match mkdirat(parent, name, Mode::from_bits_truncate(0o700)) {
-            Ok(()) | Err(Errno::EEXIST) => open(),
+            Ok(()) => open().map(|fd| (fd, true)),
+            Err(Errno::EEXIST) => open().map(|fd| (fd, false)),
             Err(e) => Err(e),
         },
-        other => other,
+        other => other.map(|fd| (fd, false)),
     }
 }
 

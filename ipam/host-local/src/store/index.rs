@@ -20,8 +20,8 @@
 //! Crash safety: the entry is made before the publish and removed before the release, so a
 //! kill leaves at worst an entry whose reservation is gone or another file (an orphan, which
 //! never matches and which the next repair removes) or a reservation without an entry (read
-//! like the reference's). A new boot has a new directory; the old one is removed by repair,
-//! and the reservations it indexed are judged by their stamps.
+//! like the reference's). A new boot has a new directory; its first use removes the old one,
+//! and the reservations that one indexed are judged by their stamps.
 //!
 //! Every index failure only costs speed: the store is then read as if there were no index.
 //!
@@ -74,21 +74,28 @@ impl Index {
         if network.contains('@') {
             return None;
         }
-        let root = fsops::open_or_create_dir(data, ROOT).ok()?;
+        let (root, _) = fsops::open_or_create_dir(data, ROOT).ok()?;
         let prefix = format!("{network}@");
         let name = format!("{prefix}{}", boot.as_str());
-        let dir = fsops::open_or_create_dir(&root, &name).ok()?;
+        let (dir, created) = fsops::open_or_create_dir(&root, &name).ok()?;
         if !fsops::same_trusted_fs(store, &dir) {
             return None;
         }
         let path = data_path.join(ROOT).join(&name);
-        Some(Index {
+        let index = Index {
             root,
             prefix,
             name,
             dir,
             path,
-        })
+        };
+        // The first use in a boot removes the earlier boots' directories (under the store
+        // lock). One left by a kill right here stays until the next boot's first use: its
+        // entries vouch for nothing, they only keep released inodes allocated.
+        if created {
+            let _ = index.remove_other_boots();
+        }
+        Some(index)
     }
 
     /// The entries, by address. An entry whose name is not `<ip>_<key>` is listed as an

@@ -42,7 +42,8 @@
 //! Repair, run by every lock holder that scans (ADD, DEL, GC) before it decides anything:
 //! remove leftover temporary files, reservations that are empty or garbled (the reference's
 //! create-then-write can leave those when killed), reservations stamped with another boot
-//! (see `boot`), index entries that vouch for nothing and the index of earlier boots.
+//! (see `boot`) and index entries that vouch for nothing (the index of earlier boots goes
+//! when this boot's is first made).
 //! Reservations without a stamp and of the current boot are never touched here.
 //!
 //! Safety: the network directory is created 0700 and opened with `O_NOFOLLOW`; every file is

@@ -188,7 +188,7 @@ impl Locked<'_> {
     }
 
     /// Removes what crashes and reboots left (see the module docs): temporary files, stale
-    /// reservations, orphaned index entries and the index of earlier boots. Never fails: an
+    /// reservations and orphaned index entries. Never fails: an
     /// entry that cannot be removed stays in the scan (its address stays taken) and the error
     /// is reported in [`Repaired::errors`] for the verbs that report such things (GC).
     pub fn repair(&self, scan: Scan) -> Repaired {
@@ -204,7 +204,6 @@ impl Locked<'_> {
             for orphan in &scan.orphans {
                 let _ = ix.remove_name(orphan);
             }
-            let _ = ix.remove_other_boots();
         }
         let mut kept = Vec::with_capacity(scan.reservations.len());
         let mut reclaimed = Vec::new();
