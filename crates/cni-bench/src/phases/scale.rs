@@ -1,12 +1,16 @@
 //! ADD and DEL latency against the number of pods already attached to the bridge.
 //!
 //! Each subject's node is filled step by step (0, then 100, then 500...) with pods that look to
-//! the node exactly like pods a plugin attached: a veth per pod whose host end is a port of
-//! `cni0`, up, and for the plugin subjects a reservation file per pod in the host-local store
-//! with the cursor after the last one. The pod ends all live in one "fill" namespace: what a
-//! pod holds inside its own namespace is invisible to the node, and one namespace instead of a
-//! thousand keeps the setup to two `ip -batch` runs per step. Measured ADDs go into a separate
-//! pod namespace, as in the sequential phase.
+//! the node exactly like pods that subject's own plugin attached: a veth per pod whose host end
+//! is a port of `cni0`, up, set up as the subject's bridge leaves it (ours turns IPv6 off on
+//! the port before it goes up; the reference and the floor leave it on), and for the plugin
+//! subjects a reservation per pod made by the subject's own host-local (an ADD exec per pod),
+//! so each store holds what its IPAM writes (ours: boot stamps and its owner index). A fill
+//! written by hand would look like another implementation's to ours, and measure a node no
+//! plugin leaves. The pod ends all live in one "fill" namespace: what a pod holds inside its
+//! own namespace is invisible to the node, and one namespace instead of a thousand keeps the
+//! link setup to a few `ip -batch` runs per step. Measured ADDs go into a separate pod
+//! namespace, as in the sequential phase.
 //!
 //! The fill namespace has IPv6 turned off. With a thousand pod ends in one namespace, every
 //! IPv6 multicast the bridge floods (DAD, MLD, router solicitations of the host ends) is routed
@@ -15,26 +19,22 @@
 //! pod per namespace, does not have. The node side keeps IPv6 as a node has it. After each
 //! fill step the node is given [`SETTLE`] for the new links' DAD and first MLD reports.
 
-use std::io::Write;
-use std::net::Ipv4Addr;
-use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 
 use cni_sandbox::{Ns, World};
 use serde::Serialize;
 
 use super::{Samples, Verb, WARMUP, on_bench_thread, progress, rotation};
-use crate::configs::{BRIDGE, IFNAME};
+use crate::configs::BRIDGE;
 use crate::error::{BenchError, Result};
+use crate::exec;
+use crate::netns::NsFile;
 use crate::site::{Pod, Scenario, Site};
 use crate::stats::Summary;
 use crate::subject::{Binaries, Subject};
 
 /// Quiet time after attaching fill pods, before measuring.
 const SETTLE: std::time::Duration = std::time::Duration::from_secs(2);
-
-/// The first address handed to a fill pod (after the few the warm-up used).
-const FILL_BASE: Ipv4Addr = Ipv4Addr::new(10, 88, 1, 0);
 
 /// One subject at one fill level.
 #[derive(Debug, Clone, Serialize)]
@@ -93,7 +93,7 @@ pub fn run(bins: &Binaries, levels: &[usize], samples: usize) -> Result<Vec<Scal
                     "bridge: attaching pods {attached}..{level} on each node"
                 ));
                 for n in &nodes {
-                    fill(n, attached, level, world.tempdir())?;
+                    fill(n, home, attached, level, world.tempdir())?;
                 }
                 attached = level;
                 std::thread::sleep(SETTLE);
@@ -160,38 +160,42 @@ fn points_of(level: usize, samples: Samples, ipam: Samples) -> Vec<ScalePoint> {
 /// 30 s bound for a tool, also on a loaded machine.
 const FILL_CHUNK: usize = 100;
 
-/// Attaches fill pods `from..to` to `n`'s bridge and, for plugin subjects, reserves their
-/// addresses in its store.
-fn fill(n: &Filled, from: usize, to: usize, scratch: &Path) -> Result<()> {
+/// Attaches fill pods `from..to` to `n`'s bridge as its subject's plugin would leave them and,
+/// for plugin subjects, reserves an address for each with the subject's own host-local.
+fn fill(n: &Filled, home: &NsFile, from: usize, to: usize, scratch: &Path) -> Result<()> {
     let tag = n.site.subject.tag();
     let mut start = from;
     while start < to {
         let end = (start + FILL_CHUNK).min(to);
-        let mut node_cmds = Vec::new();
-        let mut fill_cmds = Vec::new();
+        let (mut plug, mut up, mut pod_ends) = (Vec::new(), Vec::new(), Vec::new());
         for i in start..end {
-            node_cmds.push(format!(
+            plug.push(format!(
                 "link add sp{i} type veth peer name pp{i} netns {}",
                 n.fill.name()
             ));
-            node_cmds.push(format!("link set sp{i} master {BRIDGE}"));
-            node_cmds.push(format!("link set sp{i} up"));
-            fill_cmds.push(format!("link set pp{i} up"));
+            plug.push(format!("link set sp{i} master {BRIDGE}"));
+            up.push(format!("link set sp{i} up"));
+            pod_ends.push(format!("link set pp{i} up"));
         }
-        run_batch(
-            &n.site.node,
-            &scratch.join(format!("fill-{tag}-node")),
-            &node_cmds,
-        )?;
-        run_batch(
-            &n.fill,
-            &scratch.join(format!("fill-{tag}-pods")),
-            &fill_cmds,
-        )?;
+        let node_batch = scratch.join(format!("fill-{tag}-node"));
+        run_batch(&n.site.node, &node_batch, &plug)?;
+        if n.site.subject == Subject::Ours {
+            // As `cni_attach::veth::create_veth` leaves the host end: no IPv6 on a bridge port.
+            for i in start..end {
+                n.site
+                    .node
+                    .set_sysctl(&format!("net.ipv6.conf.sp{i}.disable_ipv6"), "1")?;
+            }
+        }
+        run_batch(&n.site.node, &node_batch, &up)?;
+        let pods_batch = scratch.join(format!("fill-{tag}-pods"));
+        run_batch(&n.fill, &pods_batch, &pod_ends)?;
         start = end;
     }
-    if n.site.subject != Subject::Floor {
-        reserve(&n.site.store_dir(), from, to)?;
+    for i in from..to {
+        if let Some(add) = n.site.ipam_launch("ADD", &format!("fill-{i}"), &n.pod) {
+            exec::run_ok(&n.site.node_file, home, &add, "fill host-local ADD")?;
+        }
     }
     Ok(())
 }
@@ -200,46 +204,4 @@ fn run_batch(ns: &Ns, file: &Path, cmds: &[String]) -> Result<()> {
     std::fs::write(file, cmds.join("\n")).map_err(|e| BenchError::io("write", file, e))?;
     ns.ip(&["-batch", &file.to_string_lossy()])?;
     Ok(())
-}
-
-/// Writes reservations `from..to` the way host-local does (`<ip>` holding
-/// `<containerID>\r\n<ifname>`, mode 0600) and moves the cursor to the last one, so the next
-/// ADD allocates right after the pods, as on a node that attached them one by one.
-fn reserve(store: &Path, from: usize, to: usize) -> Result<()> {
-    let mut last = None;
-    for i in from..to {
-        let ip = fill_ip(i);
-        let path = store.join(ip.to_string());
-        let mut f = std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .mode(0o600)
-            .open(&path)
-            .map_err(|e| BenchError::io("create", &path, e))?;
-        write!(f, "fill-{i}\r\n{IFNAME}").map_err(|e| BenchError::io("write", &path, e))?;
-        last = Some(ip);
-    }
-    if let Some(ip) = last {
-        let cursor = store.join("last_reserved_ip.0");
-        std::fs::write(&cursor, ip.to_string()).map_err(|e| BenchError::io("write", &cursor, e))?;
-    }
-    Ok(())
-}
-
-/// The address of fill pod `i`.
-fn fill_ip(i: usize) -> Ipv4Addr {
-    let offset = u32::try_from(i).unwrap_or(u32::MAX);
-    Ipv4Addr::from(u32::from(FILL_BASE).saturating_add(offset))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn fill_addresses_count_up_across_octets() {
-        assert_eq!(fill_ip(0), Ipv4Addr::new(10, 88, 1, 0));
-        assert_eq!(fill_ip(255), Ipv4Addr::new(10, 88, 1, 255));
-        assert_eq!(fill_ip(999), Ipv4Addr::new(10, 88, 4, 231));
-    }
 }

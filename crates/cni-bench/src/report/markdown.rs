@@ -138,7 +138,8 @@ fn scale(r: &Report, s: &mut String) {
     let n = r.scale.first().map_or(0, |p| p.add.n);
     let _ = writeln!(
         s,
-        "## Pods attached to the bridge\n\nMedian (p90) ms of {n} ADD/DEL pairs per subject with that many pods already on `cni0`; \
+        "## Pods attached to the bridge\n\nMedian (p90) ms of {n} ADD/DEL pairs per subject with that many pods already on `cni0`, \
+         each node filled as its own plugin leaves one (host ends as its bridge sets them, one reservation per pod made by its own host-local); \
          CPU is the median CPU of the process tree; \"IPAM alone\" is host-local's ADD exec'd by itself against the same store.\n"
     );
     let who = [Subject::Ours, Subject::Reference, Subject::Floor];
