@@ -73,6 +73,17 @@ impl Delegate {
         Ok(PendingRun { running })
     }
 
+    /// DEL from a guard's `drop`, which cannot return the error: it goes to stderr, the
+    /// plugin's log.
+    fn release_from_drop(&self) {
+        if let Err(err) = self.run(Command::Del) {
+            eprintln!(
+                "releasing IPAM reservation via {} failed: {err}",
+                self.exe.display()
+            );
+        }
+    }
+
     fn parse_add(&self, stdout: &[u8]) -> Result<CniResult, CniError> {
         let bad = |reason: String| -> CniError {
             let plugin = self.plugin.clone();
@@ -121,13 +132,7 @@ impl Drop for IpamReservation {
         if !self.armed {
             return;
         }
-        if let Err(err) = self.delegate.run(Command::Del) {
-            // Drop cannot return it; stderr is the plugin's log.
-            eprintln!(
-                "releasing IPAM reservation via {} failed: {err}",
-                self.delegate.exe.display()
-            );
-        }
+        self.delegate.release_from_drop();
     }
 }
 
@@ -171,12 +176,7 @@ impl Drop for PendingReservation {
         // Only an ADD that succeeded holds anything; a failed one reserved nothing (the same
         // rule as a failed `ipam_add`, which never runs DEL either).
         if self.finish().is_ok() {
-            if let Err(err) = self.delegate.run(Command::Del) {
-                eprintln!(
-                    "releasing IPAM reservation via {} failed: {err}",
-                    self.delegate.exe.display()
-                );
-            }
+            self.delegate.release_from_drop();
         }
     }
 }
