@@ -46,7 +46,7 @@ pub use addr::{AddrFlags, AddrOptions, Address};
 pub use bridge::{BridgePortSettings, BridgeVlan, PortVlans, VlanRange, VlanSpec, VlanTarget};
 pub use error::{Error, Result};
 pub use handle::Handle;
-pub use link_ops::LinkId;
+pub use link_ops::{LinkId, ListKind};
 pub use link_spec::{BridgeSpec, MacvlanSpec, VethEnd, VethSpec, VxlanSpec};
 pub use link_view::{
     BridgeInfo, BridgePortInfo, Link, LinkKind, MacvlanInfo, MacvlanMode, OperState, PortState,

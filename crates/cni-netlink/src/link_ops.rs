@@ -6,7 +6,7 @@
 use std::os::fd::AsRawFd;
 
 use netlink_packet_route::RouteNetlinkMessage;
-use netlink_packet_route::link::{LinkAttribute, LinkExtentMask, LinkMessage};
+use netlink_packet_route::link::{InfoKind, LinkAttribute, LinkExtentMask, LinkInfo, LinkMessage};
 use rtnetlink::{LinkMessageBuilder, LinkUnspec};
 
 use crate::error::Result;
@@ -73,6 +73,41 @@ pub(crate) fn list_request() -> Request {
     Request::dump(RouteNetlinkMessage::GetLink(msg))
 }
 
+/// A dump of the links of one kind: `IFLA_LINKINFO { IFLA_INFO_KIND }` in the request makes the
+/// kernel skip every other device (`ip link show type X`), so the reply does not grow with the
+/// veths of every pod on a node.
+pub(crate) fn list_kind_request(kind: ListKind) -> Request {
+    let mut msg = LinkMessage::default();
+    msg.attributes.push(skip_stats());
+    let kind = match kind {
+        ListKind::Macvlan => InfoKind::MacVlan,
+        ListKind::Vxlan => InfoKind::Vxlan,
+        ListKind::Bridge => InfoKind::Bridge,
+    };
+    msg.attributes
+        .push(LinkAttribute::LinkInfo(vec![LinkInfo::Kind(kind)]));
+    Request::dump(RouteNetlinkMessage::GetLink(msg))
+}
+
+/// A dump of the ports of one master (`ip link show master X`), filtered by the kernel.
+pub(crate) fn list_master_request(master: u32) -> Request {
+    let mut msg = LinkMessage::default();
+    msg.attributes.push(skip_stats());
+    msg.attributes.push(LinkAttribute::Controller(master));
+    Request::dump(RouteNetlinkMessage::GetLink(msg))
+}
+
+/// The link kinds a dump can be narrowed to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListKind {
+    /// `macvlan`.
+    Macvlan,
+    /// `vxlan`.
+    Vxlan,
+    /// `bridge`.
+    Bridge,
+}
+
 /// A change to an existing link: `RTM_NEWLINK`, no create flags.
 pub(crate) fn change_request(b: LinkMessageBuilder<LinkUnspec>) -> Request {
     Request::ack(RouteNetlinkMessage::NewLink(b.build()), 0)
@@ -102,6 +137,21 @@ impl Handle {
     /// Every link in the namespace.
     pub fn link_list(&self) -> Result<Vec<Link>> {
         self.exchange(&list_request(), || "list links".to_string())
+            .map(links_in)
+    }
+
+    /// The links whose master (`IFLA_MASTER`) is `master`, filtered by the kernel: a bridge's
+    /// ports.
+    pub fn link_list_ports(&self, master: u32) -> Result<Vec<Link>> {
+        self.exchange(&list_master_request(master), || {
+            format!("list the ports of link {master}")
+        })
+        .map(links_in)
+    }
+
+    /// The links of one kind, filtered by the kernel.
+    pub fn link_list_kind(&self, kind: ListKind) -> Result<Vec<Link>> {
+        self.exchange(&list_kind_request(kind), || format!("list {kind:?} links"))
             .map(links_in)
     }
 

@@ -6,8 +6,8 @@ mod common;
 use std::net::{IpAddr, Ipv4Addr};
 
 use cni_netlink::{
-    BridgeSpec, LinkKind, MacAddr, MacvlanMode, MacvlanSpec, OperState, VethEnd, VethSpec, Vni,
-    VxlanSpec,
+    BridgeSpec, LinkKind, ListKind, MacAddr, MacvlanMode, MacvlanSpec, OperState, VethEnd,
+    VethSpec, Vni, VxlanSpec,
 };
 use cni_sandbox::{KindData, Lower};
 use common::{link, open, world};
@@ -455,4 +455,42 @@ fn a_dump_larger_than_one_datagram_arrives_whole() {
     oracle.sort_unstable();
     assert_eq!(ours.len(), 151);
     assert_eq!(ours, oracle);
+}
+
+#[test]
+fn a_dump_narrowed_to_one_kind_or_master_has_only_those_links() {
+    let (_world, ns) = world("links_kind_dump", &["node"]);
+    let (_, node) = open(&ns[0]);
+    node.link_add_veth(&local_veth("kd0", "kd1")).expect("veth");
+    let parent = link(&node, "kd0").index;
+    for name in ["mva", "mvb"] {
+        node.link_add_macvlan(&MacvlanSpec::new(name, parent, MacvlanMode::Bridge))
+            .expect("macvlan");
+    }
+    node.link_add_bridge(&BridgeSpec::new("kdbr"))
+        .expect("bridge");
+    let names = |kind| {
+        let mut names: Vec<String> = node
+            .link_list_kind(kind)
+            .expect("list")
+            .into_iter()
+            .map(|l| l.name)
+            .collect();
+        names.sort();
+        names
+    };
+    assert_eq!(names(ListKind::Macvlan), ["mva", "mvb"]);
+    let bridge = link(&node, "kdbr").index;
+    assert!(node.link_list_ports(bridge).expect("ports").is_empty());
+    node.link_set_master(link(&node, "kd1").index, bridge)
+        .expect("enslave");
+    let ports = node.link_list_ports(bridge).expect("ports");
+    assert_eq!(
+        ports.iter().map(|l| l.name.as_str()).collect::<Vec<_>>(),
+        ["kd1"]
+    );
+    assert_eq!(names(ListKind::Bridge), ["kdbr"]);
+    assert!(names(ListKind::Vxlan).is_empty());
+    // The oracle: the whole namespace has more than those.
+    assert_eq!(ns[0].links().expect("ip").len(), 6);
 }
