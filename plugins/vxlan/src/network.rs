@@ -180,14 +180,11 @@ impl<'a> NodeNetwork<'a> {
     }
 
     fn ports(&self, bridge: &Link) -> Result<Vec<Link>> {
-        let links = self
+        // Filtered by the kernel: the reply does not grow with the node's other links.
+        Ok(self
             .node
             .handle
-            .link_list()
-            .context(|| format!("list ports of {:?}", bridge.name))?;
-        Ok(links
-            .into_iter()
-            .filter(|l| l.master == Some(bridge.index))
-            .collect())
+            .link_list_ports(bridge.index)
+            .context(|| format!("list ports of {:?}", bridge.name))?)
     }
 }

@@ -49,7 +49,7 @@ use std::collections::HashSet;
 use std::net::IpAddr;
 use std::path::PathBuf;
 
-use cni_netlink::{Handle, Link};
+use cni_netlink::{Handle, Link, ListKind};
 use ipnetwork::IpNetwork;
 
 use crate::config::ShimConf;
@@ -143,9 +143,11 @@ impl<'a> Shim<'a> {
     /// tag, so DEL needs neither the master nor the pod's addresses), and each shim left
     /// without routes.
     pub fn detach_everywhere(node: &Handle, tag: u32) -> Result<()> {
+        // Only macvlans can be shims; the kernel leaves out the node's other links (on a Multus
+        // node, every primary-network pod's veth).
         let links = node
-            .link_list()
-            .context(|| "list links to find host shims".into())?;
+            .link_list_kind(ListKind::Macvlan)
+            .context(|| "list macvlans to find host shims".into())?;
         let mut first_error = None;
         for link in links
             .into_iter()

@@ -8,7 +8,7 @@
 use std::io::Read;
 
 use cni_attach::{Context, NsConn};
-use cni_netlink::{Link, LinkKind, MacAddr};
+use cni_netlink::{Link, LinkKind, ListKind, MacAddr};
 
 use super::VtepSpec;
 use crate::error::{Error, Result};
@@ -65,7 +65,7 @@ fn other_create_error(want: &VtepSpec, name: &str, source: cni_netlink::Error) -
 
 /// The device other than `name` that uses `want`'s VNI and port.
 fn holder(node: &NsConn, want: &VtepSpec, name: &str) -> Option<String> {
-    let links = node.handle.link_list().ok()?;
+    let links = node.handle.link_list_kind(ListKind::Vxlan).ok()?;
     links
         .into_iter()
         .find(|l| {
