@@ -21,15 +21,8 @@ pub fn delete_pod_link(netns: &Path, ifname: &str) -> Result<()> {
         Err(e) if e.is_gone() => return Ok(()),
         Err(e) => return Err(e.into()),
     };
-    let link = match pod.handle.link_get(ifname) {
-        Ok(Some(link)) => link,
-        Ok(None) => return Ok(()),
-        Err(source) => {
-            let context = format!("look up {ifname:?} in {}", pod.label());
-            return Err(Error::Netlink { context, source });
-        }
-    };
-    match pod.handle.link_del(link.index) {
+    // By name, in one request: a missing link answers ENODEV, which is "already done".
+    match pod.handle.link_del(ifname) {
         Err(source) if !source.is_not_found() => {
             let context = format!("failed to delete {ifname:?} in {}", pod.label());
             Err(Error::Netlink { context, source })

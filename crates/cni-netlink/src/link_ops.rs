@@ -155,13 +155,18 @@ impl Handle {
             .map(links_in)
     }
 
-    /// Deletes a link (and, for a veth, its peer wherever it is). A missing link is an error
-    /// whose `is_not_found()` is true.
-    pub fn link_del(&self, index: u32) -> Result<()> {
+    /// Deletes a link (and, for a veth, its peer wherever it is), by index or by name (by name
+    /// saves the lookup when the name is all the caller has). A missing link is an error whose
+    /// `is_not_found()` is true.
+    pub fn link_del<'a>(&self, id: impl Into<LinkId<'a>>) -> Result<()> {
+        let id = id.into();
         let mut msg = LinkMessage::default();
-        msg.header.index = index;
+        match id {
+            LinkId::Index(i) => msg.header.index = i,
+            LinkId::Name(n) => msg.attributes.push(LinkAttribute::IfName(n.to_string())),
+        }
         let request = Request::ack(RouteNetlinkMessage::DelLink(msg), 0);
-        self.ack(request, || format!("delete link {index}"))
+        self.ack(request, || format!("delete link {id}"))
     }
 
     /// `ip link set dev X up`, by index or by name (by name saves the lookup of a link just

@@ -397,8 +397,10 @@ fn bridge_create_race_and_lifecycle_ops() {
     assert!(pod.link_get(moved.index).expect("get").is_none());
     let err = pod.link_del(moved.index).expect_err("already gone");
     assert!(err.is_not_found(), "{err}");
-    node.link_del(br.index).expect("delete bridge");
-    assert!(node.link_get("br-renamed").expect("get").is_none());
+    let err = pod.link_del("port0").expect_err("already gone, by name");
+    assert!(err.is_not_found(), "{err}");
+    node.link_del("br-renamed").expect("delete bridge by name");
+    assert!(ns[0].link("br-renamed").expect("ip").is_none());
 }
 
 #[test]
