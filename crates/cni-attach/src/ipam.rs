@@ -44,11 +44,6 @@ impl PendingIpam {
     }
 }
 
-/// IPAM ADD when the config has IPAM, waited for at once; `None` without.
-pub fn reserve(req: &Request) -> Result<Option<IpamReservation>, CniError> {
-    start(req)?.wait()
-}
-
 /// A copy of IPAM's result to build the plugin's on: empty without IPAM.
 pub fn result_of(reservation: Option<&IpamReservation>) -> CniResult {
     reservation
